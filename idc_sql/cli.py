@@ -1,0 +1,202 @@
+"""The ``idc-sql`` command.
+
+Exit codes: 0 success, 1 a failure while running, 2 a usage or specification error,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from . import __version__
+from .errors import IdcSqlError
+
+ENGINES = ("local", "bigquery")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="idc-sql",
+        description="Cohorts of NCI Imaging Data Commons series: typed specifications "
+        "compiled to SQL, run on the local index (default) or BigQuery, written as manifests.",
+    )
+    parser.add_argument("--version", action="version", version=f"idc-sql {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def engine_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--engine",
+            choices=ENGINES,
+            default="local",
+            help="local: DuckDB over the installed idc-index-data (default); bigquery: dicom_all",
+        )
+
+    run = sub.add_parser("run", help="run a cohort and write its manifest")
+    run.add_argument("spec", help="cohort specification (.yaml, .yml or .json)")
+    run.add_argument("-o", "--output", help="file to write (- for standard output); "
+                     "default: <name>.<format> in the current folder")
+    run.add_argument("--format", choices=("s5cmd", "csv", "tsv", "parquet", "jsonl"),
+                     help="default: from the output's suffix, else s5cmd")
+    run.add_argument("--destination", default=".",
+                     help="where s5cmd puts each series; may name fields, e.g. "
+                     "'data/{collection_id}/{SeriesInstanceUID}/' (default: .)")
+    engine_arg(run)
+
+    count = sub.add_parser("count", help="count a cohort's series, studies, patients, size")
+    count.add_argument("spec")
+    count.add_argument("--json", action="store_true", help="print the summary as JSON")
+    engine_arg(count)
+
+    comp = sub.add_parser("compile", help="print a cohort's SQL and its bound parameters")
+    comp.add_argument("spec")
+    comp.add_argument("--json", action="store_true", help="print {sql, params} as JSON")
+    engine_arg(comp)
+
+    val = sub.add_parser("validate", help="check specifications without running them")
+    val.add_argument("specs", nargs="+", metavar="SPEC")
+    engine_arg(val)
+
+    fields = sub.add_parser("fields", help="list the fields a cohort can use")
+    fields.add_argument("pattern", nargs="?", help="a glob or substring of field names")
+    fields.add_argument("--engine", choices=ENGINES, help="only fields this engine can read")
+
+    sub.add_parser("schema", help="print the JSON Schema of a specification")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(_COMMANDS[args.command](args))
+    except IdcSqlError as e:
+        print(f"idc-sql: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("idc-sql: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import api
+    from .manifests import check_destination, check_output, resolve_format, write
+
+    spec = api.as_spec(args.spec)
+    fmt = resolve_format(args.output, args.format)
+    output = args.output or f"{spec.name}.{fmt}"
+    check_output(output)
+    if fmt == "s5cmd":
+        check_destination(args.destination)
+    result = api.run(spec, args.engine)
+    write(result, output, fmt, destination=args.destination)
+    report = sys.stderr if output == "-" else sys.stdout
+    _print_summary(result, report)
+    if output != "-":
+        print(f"wrote {output} ({fmt}, {result.summary.series:,} series)", file=report)
+        if fmt == "s5cmd":
+            print(
+                "download: s5cmd --no-sign-request --endpoint-url https://s3.amazonaws.com "
+                f"run {output}",
+                file=report,
+            )
+    return 0
+
+
+def _print_summary(result: Any, out: Any) -> None:
+    p = result.provenance
+    print(f"{p.cohort}  (IDC {p.release}, {p.source})", file=out)
+    for line in result.summary.lines():
+        print(f"  {line}", file=out)
+
+
+def _count(args: argparse.Namespace) -> int:
+    from . import api
+
+    result = api.run(api.as_spec(args.spec), args.engine)
+    if args.json:
+        body = {"cohort": result.provenance.cohort, "idc_version": result.provenance.release,
+                "engine": args.engine, **result.summary.as_dict()}
+        print(json.dumps(body, indent=2))
+    else:
+        _print_summary(result, sys.stdout)
+    return 0
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from . import api
+
+    compiled = api.compile(args.spec, args.engine)
+    params = {k: _jsonable(v) for k, v in compiled.params.items()}
+    if args.json:
+        print(json.dumps({"engine": compiled.engine, "sql": compiled.sql, "params": params},
+                         indent=2))
+        return 0
+    print(compiled.sql)
+    print()
+    print("-- parameters:")
+    for name, value in params.items():
+        print(f"--   {name} = {json.dumps(value)}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from . import api
+
+    failed = 0
+    for path in args.specs:
+        try:
+            api.compile(path, args.engine)
+        except IdcSqlError as e:
+            print(f"idc-sql: error: {e}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"ok  {path}")
+    return 2 if failed else 0
+
+
+def _fields(args: argparse.Namespace) -> int:
+    from . import api
+
+    found = api.fields(args.pattern, args.engine)
+    if not found:
+        print(f"no field matches {args.pattern!r}", file=sys.stderr)
+        return 1
+    width = max(len(f.name) for f in found)
+    for f in found:
+        where = "local+bigquery" if f.local is not None else "bigquery"
+        mode = "" if f.bq_mode == "NULLABLE" else f" {f.bq_mode}"
+        print(f"{f.name:<{width}}  {f.level:<10} {f.kind:<7} {f.bq_type}{mode:<9}  "
+              f"{where:<14}  {f.description}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .spec import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+_COMMANDS = {
+    "run": _run,
+    "count": _count,
+    "compile": _compile,
+    "validate": _validate,
+    "fields": _fields,
+    "schema": _schema,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

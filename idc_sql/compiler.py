@@ -1,0 +1,335 @@
+"""Rendering: a plan becomes one sqlglot tree over a logical ``series`` relation, then SQL.
+
+Every query has the same shape on every engine::
+
+    WITH series AS (<one row per series: the fields the query reads>)
+    SELECT <columns> FROM series WHERE <predicate> ORDER BY ... LIMIT @limit
+
+What differs between engines is data, in :data:`TARGETS`: the source table, whether its rows are
+instances (BigQuery's ``dicom_all``, grouped to series) or series (the local index), and how a
+few operators are spelled. Values are always bound parameters (``@p0`` in BigQuery, ``$p0`` in
+DuckDB); identifiers come only from the catalog and are quoted by sqlglot.
+
+>>> from idc_sql.spec import parse_spec
+>>> from idc_sql.plan import plan
+>>> q = compile_plan(plan(parse_spec({"name": "ct", "where": {"Modality": "CT"}}), "local"))
+>>> q.params
+{'p0': 'CT'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from .catalog import Field
+from .plan import DEFAULT_ORDER, And, Atom, Has, Negate, Node, Or, Plan, Selection
+from .plan import fields_in as _fields_in
+
+SERIES = "series"
+ROW = "_row"
+BIGQUERY_PUBLIC_PROJECT = "bigquery-public-data"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one engine needs from the compiler; everything else is shared."""
+
+    engine: str
+    dialect: str
+    #: source rows are instances, grouped to series by SeriesInstanceUID
+    grouped: bool
+    source: Callable[[Any, str], exp.Table]
+    #: ``value IN list-parameter``; NULL when value is NULL
+    in_list: Callable[[exp.Expression, exp.Expression], exp.Expression]
+    #: LIKE needs an explicit ESCAPE '\\' to treat backslash as BigQuery does
+    like_escape: bool
+    #: an engine column of the series relation whose order is the canonical order
+    #: (collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID); None: sort by those
+    row_order: exp.Expression | None = None
+
+
+def _local_source(version: Any, project: str) -> exp.Table:
+    return exp.table_("idc_index")
+
+
+def _bigquery_source(version: Any, project: str) -> exp.Table:
+    dataset = "idc_current" if version == "current" else f"idc_v{int(version)}"
+    return exp.table_("dicom_all", db=dataset, catalog=project, quoted=True)
+
+
+TARGETS: dict[str, Target] = {
+    "local": Target(
+        engine="local",
+        dialect="duckdb",
+        grouped=False,
+        source=_local_source,
+        in_list=lambda value, values: exp.ArrayContains(this=values, expression=value),
+        like_escape=True,
+        # idc_index.parquet is written in the canonical order (idc_index.sql ends with
+        # ORDER BY collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID; a test checks
+        # it), so its row number sorts without reading the UID strings.
+        row_order=exp.column("file_row_number"),
+    ),
+    "bigquery": Target(
+        engine="bigquery",
+        dialect="bigquery",
+        grouped=True,
+        source=_bigquery_source,
+        in_list=lambda value, values: exp.In(this=value, unnest=exp.Unnest(expressions=[values])),
+        like_escape=False,
+    ),
+}
+
+
+@dataclass
+class Compiled:
+    """A query ready for one engine: its tree, its SQL text and its bound parameters."""
+
+    engine: str
+    dialect: str
+    tree: exp.Expression
+    params: dict[str, Any]
+    columns: tuple[str, ...]
+    output: tuple[str, ...]
+
+    @property
+    def sql(self) -> str:
+        return self.tree.sql(dialect=self.dialect, pretty=True)
+
+
+@dataclass
+class _Builder:
+    target: Target
+    params: dict[str, Any] = field(default_factory=dict)
+    #: instance-level atoms (grouped engines): atom -> column name in the series relation
+    aggregates: dict[Atom, str] = field(default_factory=dict)
+    depth: int = 0
+
+    def param(self, value: Any) -> exp.Expression:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return exp.Placeholder(this=name)
+
+    # ---- atoms
+
+    def condition(self, atom: Atom, value: exp.Expression) -> exp.Expression:
+        """The atom's operators, ANDed, over ``value`` (the field read per row)."""
+        parts = [self.operator(atom.field, op, arg, value) for op, arg in atom.ops]
+        return parts[0] if len(parts) == 1 else exp.and_(*parts)
+
+    def operator(self, f: Field, op: str, arg: Any, raw: exp.Expression) -> exp.Expression:
+        if op == "is_null":
+            missing: exp.Expression = exp.Is(this=raw.copy(), expression=exp.Null())
+            if f.kind == "strings":
+                size = exp.ArraySize(this=raw.copy())
+                missing = exp.or_(missing, exp.EQ(this=size, expression=exp.Literal.number(0)))
+            return missing if arg else exp.Not(this=exp.paren(missing))
+        if op == "contains":
+            return exp.ArrayContains(this=raw.copy(), expression=self.param(arg))
+        value = _typed(f, raw.copy())
+        if op == "in":
+            return self.target.in_list(value, self.param(arg))
+        if op == "not_in":
+            return exp.Not(this=self.target.in_list(value, self.param(arg)))
+        if op == "between":
+            return exp.Between(this=value, low=self.param(arg[0]), high=self.param(arg[1]))
+        if op in ("like", "ilike"):
+            node: exp.Expression = (exp.Like if op == "like" else exp.ILike)(
+                this=value, expression=self.param(arg)
+            )
+            if self.target.like_escape:
+                node = exp.Escape(this=node, expression=exp.Literal.string("\\"))
+            return node
+        if op == "regex":
+            return exp.RegexpLike(this=value, expression=self.param(arg))
+        compare = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "lte": exp.LTE, "gt": exp.GT,
+                   "gte": exp.GTE}[op]
+        return compare(this=value, expression=self.param(arg))
+
+    # ---- predicates over the series relation
+
+    def predicate(self, node: Node, alias: str) -> exp.Expression:
+        if isinstance(node, Atom):
+            if node.field.instance_level:
+                return exp.column(self.aggregates[node], table=alias)
+            return self.condition(node, exp.column(node.field.name, table=alias))
+        if isinstance(node, And):
+            return exp.and_(*(self.predicate(i, alias) for i in node.items))
+        if isinstance(node, Or):
+            return exp.or_(*(self.predicate(i, alias) for i in node.items))
+        if isinstance(node, Negate):
+            inner = self.predicate(node.item, alias)
+            return exp.Not(this=exp.Coalesce(this=inner, expressions=[exp.false()]))
+        assert isinstance(node, Has)
+        self.depth += 1
+        inner_alias = f"s{self.depth}"
+        keys = ("StudyInstanceUID",) if node.level == "study" else ("collection_id", "PatientID")
+        joins = [
+            exp.EQ(this=exp.column(k, table=inner_alias), expression=exp.column(k, table=alias))
+            for k in keys
+        ]
+        sub = (
+            exp.select(exp.Literal.number(1))
+            .from_(exp.table_(SERIES).as_(inner_alias))
+            .where(exp.and_(*joins, self.predicate(node.item, inner_alias)))
+        )
+        return exp.Exists(this=sub)
+
+    # ---- the series relation
+
+    def collect(self, node: Node | None) -> None:
+        """Name a column for every instance-level atom (grouped engines aggregate them)."""
+        if node is None:
+            return
+        if isinstance(node, Atom):
+            if node.field.instance_level and node not in self.aggregates:
+                self.aggregates[node] = f"_match{len(self.aggregates)}"
+        elif isinstance(node, And | Or):
+            for item in node.items:
+                self.collect(item)
+        else:
+            self.collect(node.item)
+
+    def series(self, fields: list[Field], version: Any, project: str) -> exp.Select:
+        selects: list[exp.Expression] = []
+        curated = False
+        for f in fields:
+            reading = f.reading(self.target.engine)
+            assert reading is not None, f.name
+            curated = curated or f.curated
+            selects.append(exp.alias_(reading, f.name, quoted=True))
+        for atom, name in self.aggregates.items():
+            read = atom.field.reading(self.target.engine)
+            assert read is not None
+            cond = self.condition(atom, read)
+            if atom.instances == "all":
+                agg: exp.Expression = exp.LogicalAnd(
+                    this=exp.Coalesce(this=cond, expressions=[exp.false()])
+                )
+            else:
+                agg = exp.LogicalOr(this=cond)
+            selects.append(exp.alias_(agg, name))
+        source = self.target.source(version, project)
+        if self.target.row_order is not None:
+            selects.append(exp.alias_(self.target.row_order.copy(), ROW))
+        if not self.target.grouped:
+            return exp.select(*selects).from_(source)
+        query = exp.select(*selects).from_(source.as_("dicom_all"))
+        if curated:
+            query = query.join(
+                exp.table_("dicom_metadata_curated", db=source.db, catalog=source.catalog,
+                           quoted=True).as_("curated"),
+                on=exp.EQ(
+                    this=exp.column("SOPInstanceUID", table="dicom_all"),
+                    expression=exp.column("SOPInstanceUID", table="curated"),
+                ),
+                join_type="left",
+            )
+        return query.group_by(exp.column("SeriesInstanceUID", table="dicom_all"))
+
+
+def compile_plan(plan: Plan, *, project: str = BIGQUERY_PUBLIC_PROJECT) -> Compiled:
+    """Render ``plan`` for its engine.
+
+    ``project`` is the BigQuery project holding the ``idc_vNN`` datasets (tests point it at an
+    emulator's copy); the local engine ignores it.
+    """
+    target = TARGETS[plan.engine]
+    b = _Builder(target)
+    sel = plan.selection
+    _collect_selection(b, sel)
+
+    needed: dict[str, Field] = {}
+    for f in (*plan.output, *_selection_fields(sel)):
+        if not f.instance_level:
+            needed.setdefault(f.name, f)
+    if target.row_order is None:
+        from .catalog import field as catalog_field
+
+        for name in DEFAULT_ORDER:
+            needed.setdefault(name, catalog_field(name))
+    if target.grouped:
+        # SeriesInstanceUID is the grouping key: read it first, unaggregated.
+        needed = {"SeriesInstanceUID": needed.pop("SeriesInstanceUID"), **needed}
+
+    series = b.series(list(needed.values()), plan.idc_version, project)
+    outer = exp.select(*(exp.column(f.name, quoted=True) for f in plan.output)).from_(SERIES)
+    outer = _restrict(b, outer, sel, SERIES)
+    tree = outer.with_(SERIES, as_=series)
+    return Compiled(
+        engine=target.engine,
+        dialect=target.dialect,
+        tree=tree,
+        params=b.params,
+        columns=tuple(f.name for f in plan.columns),
+        output=tuple(f.name for f in plan.output),
+    )
+
+
+def _collect_selection(b: _Builder, sel: Selection) -> None:
+    b.collect(sel.where)
+    for member in sel.members:
+        _collect_selection(b, member)
+
+
+def _selection_fields(sel: Selection) -> list[Field]:
+    out = _fields_in(sel.where) + [f for f, _ in sel.order]
+    for member in sel.members:
+        out += _selection_fields(member)
+    return out
+
+
+def _restrict(
+    b: _Builder, query: exp.Select, sel: Selection, alias: str, *, top: bool = True
+) -> exp.Select:
+    """Apply the selection's predicate or set operation, then its order and limit.
+
+    A set's members are ordered only when a limit makes their order matter.
+    """
+    if sel.operation is not None:
+        parts = [
+            _restrict(
+                b, exp.select(exp.column("SeriesInstanceUID")).from_(SERIES), m, SERIES, top=False
+            )
+            for m in sel.members
+        ]
+        combine = {"union": exp.union, "intersect": exp.intersect, "except": exp.except_}
+        combined: exp.Expression = exp.Subquery(this=parts[0])
+        for part in parts[1:]:
+            combined = combine[sel.operation](combined, exp.Subquery(this=part), distinct=True)
+        query = query.where(
+            exp.In(this=exp.column("SeriesInstanceUID", table=alias),
+                   query=exp.Subquery(this=combined))
+        )
+    elif sel.where is not None:
+        query = query.where(b.predicate(sel.where, alias))
+    if not top and sel.limit is None:
+        return query
+    order = [exp.Ordered(this=exp.column(f.name, quoted=True), desc=desc, nulls_first=False)
+             for f, desc in sel.order]
+    if b.target.row_order is not None:
+        order.append(exp.Ordered(this=exp.column(ROW), desc=False, nulls_first=False))
+    else:
+        named = {f.name for f, _ in sel.order}
+        order += [
+            exp.Ordered(this=exp.column(n, quoted=True), desc=False, nulls_first=False)
+            for n in DEFAULT_ORDER
+            if n not in named
+        ]
+    query = query.order_by(*order)
+    if sel.limit is not None:
+        query = query.limit(b.param(sel.limit))
+    return query
+
+
+def _typed(f: Field, value: exp.Expression) -> exp.Expression:
+    """How a field compares: numbers stored as DICOM strings compare as numbers, dates as dates."""
+    if f.kind == "number" and f.bq_type == "STRING":
+        return exp.TryCast(this=value, to=exp.DataType.build("DOUBLE"))
+    if f.kind == "date":
+        return exp.TryCast(this=value, to=exp.DataType.build("DATE"))
+    return value

@@ -1,0 +1,1 @@
+"""Engines execute compiled queries; they never build SQL from user input themselves."""

@@ -1,0 +1,384 @@
+"""Planning: a validated specification becomes a dialect-neutral logical plan for one engine.
+
+Here every field name is resolved against the catalog, every value is checked against the
+field's kind, and everything the engine cannot answer is refused with a message naming one
+that can. The plan holds no SQL; :mod:`idc_sql.compiler` renders it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from . import catalog
+from .catalog import Field
+from .errors import SpecError, UnsupportedError
+from .spec import (
+    AllOf,
+    AnyOf,
+    CohortSpec,
+    FieldConditions,
+    Not,
+    Ops,
+    PatientHas,
+    SetSpec,
+    Spec,
+    StudyHas,
+)
+
+Engine = Literal["local", "bigquery"]
+ENGINES: tuple[Engine, ...] = ("local", "bigquery")
+
+#: what a result shows when the spec names no columns
+DEFAULT_COLUMNS = (
+    "collection_id",
+    "PatientID",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "Modality",
+    "instanceCount",
+    "series_size_MB",
+)
+#: what every result carries besides the chosen columns: manifest lines and the summary need them
+REQUIRED_COLUMNS = (
+    "collection_id",
+    "PatientID",
+    "StudyInstanceUID",
+    "series_size_MB",
+    "aws_bucket",
+    "crdc_series_uuid",
+)
+#: the order that makes results reproducible: ties always break on these
+DEFAULT_ORDER = ("collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID")
+
+_OPS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "string": ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "like", "ilike",
+               "regex", "is_null"),
+    "number": ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_null"),
+    "date": ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_null"),
+    "strings": ("contains", "is_null"),
+}
+
+
+# ----------------------------------------------------------------------------- plan nodes
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One field's condition: its operators, ANDed, with checked values."""
+
+    field: Field
+    ops: tuple[tuple[str, Any], ...]
+    instances: Literal["any", "all"]
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Negate:
+    item: Node
+
+
+@dataclass(frozen=True)
+class Has:
+    """The series' study (``level='study'``) or patient has a series matching ``item``."""
+
+    level: Literal["study", "patient"]
+    item: Node
+
+
+Node = Atom | And | Or | Negate | Has
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which series: a predicate (None = every series), or a set operation over members."""
+
+    where: Node | None = None
+    operation: Literal["union", "intersect", "except"] | None = None
+    members: tuple[Selection, ...] = ()
+    order: tuple[tuple[Field, bool], ...] = ()
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    engine: Engine
+    idc_version: int | Literal["current"]
+    selection: Selection
+    columns: tuple[Field, ...]
+    extra_columns: tuple[Field, ...]
+
+    @property
+    def output(self) -> tuple[Field, ...]:
+        return self.columns + self.extra_columns
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def plan(spec: Spec, engine: Engine, *, local_version: int | None = None) -> Plan:
+    """Check ``spec`` for ``engine`` and return its plan.
+
+    ``local_version`` is the IDC release of the installed local index; the local engine
+    refuses any other ``idc_version``.
+    """
+    if engine not in ENGINES:
+        raise SpecError("", f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    where = spec.origin
+    version = _version(spec, engine, local_version)
+    selection = _selection(spec, engine, version, where)
+    names = list(spec.columns) if spec.columns is not None else list(DEFAULT_COLUMNS)
+    columns = tuple(
+        _column(name, engine, _loc(where, f"columns[{i}]")) for i, name in enumerate(names)
+    )
+    seen = {c.name for c in columns}
+    if len(seen) != len(columns):
+        dup = next(c.name for i, c in enumerate(columns) if c in columns[:i])
+        raise SpecError(_loc(where, "columns"), f"{dup} is listed twice")
+    extra = tuple(catalog.field(n) for n in REQUIRED_COLUMNS if n not in seen)
+    return Plan(
+        name=spec.name,
+        engine=engine,
+        idc_version=version,
+        selection=selection,
+        columns=columns,
+        extra_columns=extra,
+    )
+
+
+def _version(spec: Spec, engine: Engine, local_version: int | None) -> int | Literal["current"]:
+    version: int | Literal["current"] = spec.idc_version or "current"
+    if isinstance(spec, SetSpec):
+        for member in spec.members:
+            mv = _version(member, engine, local_version)
+            if spec.idc_version is None and member.idc_version is not None:
+                version = mv if version == "current" else version
+            if member.idc_version is not None and mv != version:
+                raise SpecError(
+                    _loc(spec.origin, "idc_version"),
+                    f"members disagree on idc_version ({member.origin} has {mv}, this has "
+                    f"{version}); a set combines cohorts of one release",
+                )
+    if engine == "local" and local_version is not None:
+        if version == "current":
+            return local_version
+        if version != local_version:
+            raise UnsupportedError(
+                _loc(spec.origin, "idc_version"),
+                f"the local index is IDC v{local_version} (idc-index-data {local_version}.x); "
+                f"for v{version} run with --engine bigquery (dataset idc_v{version}) or install "
+                f"idc-index-data {version}.x",
+            )
+    return version
+
+
+def _selection(spec: Spec, engine: Engine, version: Any, where: str) -> Selection:
+    order = tuple(_order(spec.order_by, engine, where))
+    if isinstance(spec, SetSpec):
+        members = tuple(_selection(m, engine, version, m.origin) for m in spec.members)
+        op = spec.operation
+        assert op in ("union", "intersect", "except")
+        return Selection(operation=op, members=members, order=order, limit=spec.limit)
+    assert isinstance(spec, CohortSpec)
+    node = None
+    if spec.where is not None:
+        node = _predicate(spec.where, engine, spec.instances, _loc(where, "where"))
+    return Selection(where=node, order=order, limit=spec.limit)
+
+
+def _order(keys: list[str], engine: Engine, where: str) -> list[tuple[Field, bool]]:
+    out = []
+    for i, key in enumerate(keys):
+        desc = key.startswith("-")
+        f = _column(key.lstrip("-"), engine, _loc(where, f"order_by[{i}]"))
+        out.append((f, desc))
+    return out
+
+
+def _column(name: str, engine: Engine, where: str) -> Field:
+    f = _field(name, engine, where)
+    if f.instance_level:
+        raise UnsupportedError(
+            where,
+            f"{f.name} is recorded per instance and a series has many values; "
+            "select series-level fields and filter on instance fields in where",
+        )
+    return f
+
+
+def _field(name: str, engine: Engine, where: str) -> Field:
+    try:
+        f = catalog.lookup(name)
+    except KeyError as e:
+        raise SpecError(where, str(e.args[0])) from None
+    if f.reading(engine) is None:
+        raise UnsupportedError(
+            where,
+            f"{f.name} is a per-instance DICOM attribute the local index does not carry; "
+            "run this cohort with --engine bigquery",
+        )
+    return f
+
+
+# ----------------------------------------------------------------------------- predicates
+
+
+def _predicate(node: Any, engine: Engine, instances: Any, where: str) -> Node:
+    if isinstance(node, AllOf):
+        return And(tuple(_predicate(p, engine, instances, f"{where}.all[{i}]")
+                         for i, p in enumerate(node.all)))
+    if isinstance(node, AnyOf):
+        return Or(tuple(_predicate(p, engine, instances, f"{where}.any[{i}]")
+                        for i, p in enumerate(node.any)))
+    if isinstance(node, Not):
+        return Negate(_predicate(node.not_, engine, instances, f"{where}.not"))
+    if isinstance(node, StudyHas):
+        return Has("study", _predicate(node.study_has, engine, instances, f"{where}.study_has"))
+    if isinstance(node, PatientHas):
+        return Has("patient",
+                   _predicate(node.patient_has, engine, instances, f"{where}.patient_has"))
+    assert isinstance(node, FieldConditions)
+    atoms = tuple(
+        _atom(name, cond, engine, instances, f"{where}.{name}") for name, cond in node.root.items()
+    )
+    return atoms[0] if len(atoms) == 1 else And(atoms)
+
+
+def _atom(name: str, condition: Any, engine: Engine, instances: Any, where: str) -> Atom:
+    f = _field(name, engine, where)
+    if isinstance(condition, Ops):
+        raw = condition.items()
+    elif isinstance(condition, list):
+        raw = [("in", condition)]
+    else:
+        raw = [("eq", condition)]
+    allowed = _OPS_BY_KIND[f.kind]
+    ops = []
+    for op, value in raw:
+        at = where if not isinstance(condition, Ops) else f"{where}.{op}"
+        if op not in allowed:
+            raise SpecError(at, _wrong_op(f, op, isinstance(condition, Ops)))
+        ops.append((op, _check_value(f, op, value, at)))
+    return Atom(field=f, ops=tuple(ops), instances=instances)
+
+
+def _wrong_op(f: Field, op: str, explicit: bool) -> str:
+    if f.kind == "strings":
+        what = "a value" if not explicit else f"'{op}'"
+        return (
+            f"{f.name} holds several values per instance; {what} cannot compare with it: "
+            "use contains (or is_null)"
+        )
+    if op == "contains":
+        return f"contains is for fields holding several values (e.g. ImageType); {f.name} holds one"
+    kinds = {"number": "a number", "date": "a date"}
+    return (
+        f"{op} compares text; {f.name} compares as {kinds.get(f.kind, f.kind)} "
+        f"(allowed: {', '.join(_OPS_BY_KIND[f.kind])})"
+    )
+
+
+def _check_value(f: Field, op: str, value: Any, where: str) -> Any:
+    if op == "is_null":
+        return value
+    if op in ("in", "not_in"):
+        values = [_scalar(f, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return _homogeneous(values)
+    if op == "between":
+        low, high = (_scalar(f, v, f"{where}[{i}]") for i, v in enumerate(value))
+        if high < low:
+            raise SpecError(where, f"between [{low}, {high}] is empty: write [low, high]")
+        return _homogeneous([low, high])
+    if op == "regex":
+        _check_regex(value, where)
+        return value
+    if op in ("like", "ilike"):
+        return value
+    if op == "contains" and not isinstance(value, str):
+        raise SpecError(where, f"{f.name} holds text values; got {type(value).__name__} {value!r}"
+                        " (quote it)")
+    return _scalar(f, value, where)
+
+
+def _scalar(f: Field, value: Any, where: str) -> Any:
+    kind = f.kind
+    if kind in ("string", "strings"):
+        if isinstance(value, str):
+            return value
+        raise SpecError(
+            where, f"{f.name} compares as text; got {type(value).__name__} {value!r} (quote it)"
+        )
+    if kind == "number":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise SpecError(where, f"{f.name} needs a finite number, got {value!r}")
+            return value
+        raise SpecError(where, f"{f.name} compares as a number; got {type(value).__name__} "
+                        f"{value!r}")
+    assert kind == "date"
+    if isinstance(value, dt.datetime):
+        raise SpecError(where, f"{f.name} compares as a date; got a date and time {value}")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value) if len(value) == 10 else _bad_date(value)
+        except ValueError:
+            pass
+    raise SpecError(where, f"{f.name} compares as a date (YYYY-MM-DD); got {value!r}")
+
+
+def _bad_date(value: str) -> dt.date:
+    raise ValueError(value)
+
+
+def _homogeneous(values: list[Any]) -> list[Any]:
+    """Lists bind as one typed array: an int among floats becomes a float."""
+    if any(isinstance(v, float) for v in values):
+        return [float(v) for v in values]
+    return values
+
+
+# RE2 (BigQuery and DuckDB) has no backreferences or lookaround.
+_RE2_UNSUPPORTED = re.compile(r"\\[1-9]|\(\?[=!]|\(\?<[=!]")
+
+
+def _check_regex(pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise SpecError(where, f"invalid regular expression {pattern!r}: {e}") from None
+    if _RE2_UNSUPPORTED.search(pattern):
+        raise SpecError(
+            where,
+            f"regular expression {pattern!r} uses a backreference or lookaround, which RE2 "
+            "(BigQuery and DuckDB) does not support",
+        )
+
+
+def _loc(origin: str, path: str) -> str:
+    return f"{origin}: {path}" if origin else path
+
+
+def fields_in(node: Node | None) -> list[Field]:
+    """Every field a predicate reads, in order of appearance (duplicates kept)."""
+    if node is None:
+        return []
+    if isinstance(node, Atom):
+        return [node.field]
+    if isinstance(node, And | Or):
+        return [f for item in node.items for f in fields_in(item)]
+    return fields_in(node.item)
