@@ -129,7 +129,7 @@ def _write(
     if fmt == "s5cmd":
         body = tmp.with_name(tmp.name + ".body")
         try:
-            # The summary (for the header) and the lines are two scans: run them side by side.
+            # The header needs the summary: count on a second core while the lines are written.
             with ThreadPoolExecutor(1) as pool:
                 summary = pool.submit(lambda: result.summary)
                 _copy(result, _manifest_lines(result, pieces), body,

@@ -64,6 +64,7 @@ class _Strict(BaseModel):
         frozen=True,
         validate_default=True,
         populate_by_name=True,
+        defer_build=True,
     )
 
 
@@ -158,6 +159,8 @@ class PatientHas(_Strict):
 class FieldConditions(RootModel[dict[str, Condition]]):
     """Field names mapped to conditions; several fields are ANDed."""
 
+    model_config = ConfigDict(defer_build=True)
+
     root: dict[str, Condition] = Field(min_length=1)
 
 
@@ -198,8 +201,6 @@ Predicate = Annotated[
     ),
 ]
 
-for _model in (AllOf, AnyOf, Not, StudyHas, PatientHas):
-    _model.model_rebuild()
 
 Name = Annotated[StrictStr, StringConstraints(pattern=NAME_PATTERN, max_length=128)]
 Version = Union[PositiveInt, Literal["current"]]
@@ -275,6 +276,8 @@ def _spec_kind(value: Any) -> str:
 
 
 class _SpecRoot(RootModel[Spec]):
+    model_config = ConfigDict(defer_build=True)
+
     root: Annotated[
         Union[Annotated[CohortSpec, Tag("cohort")], Annotated[SetSpec, Tag("set")]],
         Discriminator(_spec_kind),

@@ -1,0 +1,22 @@
+"""The plain baseline: the reference cohort with DuckDB alone, as a researcher would script it.
+
+Same parquet file, same query, same manifest lines (in the index's order), no idc-sql.
+Usage: python plain_baseline.py OUTPUT
+"""
+
+import sys
+from pathlib import Path
+
+import duckdb
+import idc_index_data
+
+parquet = Path(idc_index_data.IDC_INDEX_PARQUET_FILEPATH)
+con = duckdb.connect()
+rows = con.execute(
+    "SELECT aws_bucket, crdc_series_uuid FROM read_parquet(?) "
+    "WHERE collection_id = ? AND Modality = ? AND BodyPartExamined = ?",
+    [str(parquet), "nlst", "CT", "CHEST"],
+).fetchall()
+with open(sys.argv[1], "w") as out:
+    for bucket, uuid in rows:
+        out.write(f"cp s3://{bucket}/{uuid}/* .\n")
