@@ -91,18 +91,27 @@ class CohortResult:
         query.set("expressions", list(expressions))
         return query
 
-    def execute(self, statement: exp.Expression) -> duckdb.DuckDBPyConnection:
-        """Run a statement built over the cohort query, with the cohort's parameters bound."""
+    def execute(self, statement: exp.Expression) -> None:
+        """Run a statement built over the cohort query (e.g. a COPY), parameters bound."""
+        self._run(statement, lambda con, sql, params: con.execute(sql, params))
+
+    def relation(self, query: exp.Expression) -> duckdb.DuckDBPyRelation:
+        """A query built over the cohort query, as a DuckDB relation, parameters bound."""
+        relation: duckdb.DuckDBPyRelation = self._run(
+            query, lambda con, sql, params: con.sql(sql, params=params)
+        )
+        return relation
+
+    def _run(self, statement: exp.Expression, how: Any) -> Any:
         import duckdb
 
         from .errors import EngineError
 
         sql = statement.sql(dialect="duckdb")
         used = {p.name for p in statement.find_all(exp.Placeholder)}
+        params = {k: v for k, v in self.params.items() if k in used}
         try:
-            return self.connection.cursor().execute(
-                sql, {k: v for k, v in self.params.items() if k in used}
-            )
+            return how(self.connection.cursor(), sql, params)
         except duckdb.Error as e:
             raise EngineError(f"reading the result of {self.provenance.cohort} failed: {e}") from e
 
@@ -121,8 +130,7 @@ class CohortResult:
             cohort = rows.subquery("cohort")
 
             def one(*aggregates: exp.Expression) -> tuple[Any, ...]:
-                row = self.execute(exp.select(*aggregates).from_(cohort.copy())).fetchone()
-                assert row is not None
+                (row,) = self.relation(exp.select(*aggregates).from_(cohort.copy())).fetchall()
                 return tuple(row)
 
             def distinct(*columns: str) -> exp.Expression:
@@ -154,12 +162,12 @@ class CohortResult:
 
     def to_arrow(self) -> pyarrow.Table:
         """The chosen columns as an Arrow table, one row per series, in the cohort's order."""
-        table: pyarrow.Table = self.execute(self.select()).to_arrow_table()
+        table: pyarrow.Table = self.relation(self.select()).to_arrow_table()
         return table
 
     def to_pandas(self) -> pandas.DataFrame:
         """The chosen columns as a pandas DataFrame."""
-        frame: pandas.DataFrame = self.execute(self.select()).df()
+        frame: pandas.DataFrame = self.relation(self.select()).df()
         return frame
 
     def __len__(self) -> int:
