@@ -62,10 +62,14 @@ def cohort_run() -> None:
     m_ours = statistics.median(m for _, m in ours)
     m_plain = statistics.median(m for _, m in plain)
     print(f"reference cohort: {lines:,} manifest lines; same lines as the baseline: {same}")
-    print(f"  wall time   idc-sql {t_ours:.3f} s   plain {t_plain:.3f} s   "
-          f"ratio {t_ours / t_plain:.2f}x  (target <= 1.2x)")
-    print(f"  peak memory idc-sql {m_ours:.0f} MiB   plain {m_plain:.0f} MiB   "
-          f"ratio {m_ours / m_plain:.2f}x  (target <= 1.2x)")
+    print(
+        f"  wall time   idc-sql {t_ours:.3f} s   plain {t_plain:.3f} s   "
+        f"ratio {t_ours / t_plain:.2f}x  (target <= 1.2x)"
+    )
+    print(
+        f"  peak memory idc-sql {m_ours:.0f} MiB   plain {m_plain:.0f} MiB   "
+        f"ratio {m_ours / m_plain:.2f}x  (target <= 1.2x)"
+    )
     if not same:
         raise SystemExit("the manifests differ: the comparison is void")
 
@@ -77,19 +81,27 @@ def compile_time() -> None:
     from idc_sql.plan import plan
 
     spec = idc_sql.load_spec(SPEC)
-    big = idc_sql.parse_spec({
-        "name": "big",
-        "where": {"all": [
-            {"collection_id": ["nlst", "tcga_luad", "tcga_lusc"]},
-            {"Modality": {"in": ["CT", "PT"]}},
-            {"any": [{"Manufacturer": {"ilike": "%siemens%"}},
-                     {"not": {"SeriesDescription": {"regex": "scout|localizer"}}}]},
-            {"study_has": {"Modality": "SEG"}},
-            {"patient_has": {"patient_age_years": {"between": [50, 80]}}},
-        ]},
-        "order_by": ["-series_size_MB"],
-        "limit": 100,
-    })
+    big = idc_sql.parse_spec(
+        {
+            "name": "big",
+            "where": {
+                "all": [
+                    {"collection_id": ["nlst", "tcga_luad", "tcga_lusc"]},
+                    {"Modality": {"in": ["CT", "PT"]}},
+                    {
+                        "any": [
+                            {"Manufacturer": {"ilike": "%siemens%"}},
+                            {"not": {"SeriesDescription": {"regex": "scout|localizer"}}},
+                        ]
+                    },
+                    {"study_has": {"Modality": "SEG"}},
+                    {"patient_has": {"patient_age_years": {"between": [50, 80]}}},
+                ]
+            },
+            "order_by": ["-series_size_MB"],
+            "limit": 100,
+        }
+    )
     for label, s in (("reference spec", spec), ("nested spec", big)):
         for engine in ("local", "bigquery"):
             samples = []
@@ -97,8 +109,11 @@ def compile_time() -> None:
                 t = time.perf_counter()
                 compile_plan(plan(s, engine, local_version=25)).sql  # noqa: B018
                 samples.append(time.perf_counter() - t)
-            print(f"  compile {label:15s} {engine:8s} median {statistics.median(samples) * 1e3:.2f} ms"
-                  "  (target < 5 ms)")
+            print(
+                f"  compile {label:15s} {engine:8s} "
+                f"median {statistics.median(samples) * 1e3:.2f} ms"
+                "  (target < 5 ms)"
+            )
 
 
 def import_cost() -> None:
@@ -108,8 +123,9 @@ def import_cost() -> None:
         "heavy = sorted(m for m in ('google.cloud.bigquery', 'pandas', 'pyarrow', 'duckdb', "
         "'pydantic', 'sqlglot') if m in sys.modules); print(f'{d * 1e3:.1f}', ','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=ROOT).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
     heavy = out[1] if len(out) > 1 else "none"
     print(f"  import idc_sql: {out[0]} ms; heavy modules loaded: {heavy}")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlError(Exception):
@@ -16,14 +16,14 @@ class YamlError(Exception):
         self.problem = problem
 
 
-class _Loader(_Base):  # type: ignore[valid-type,misc]
+class _Loader(_Base):  # type: ignore[misc]  # libyaml's loader when present
     pass
 
 
 def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             mark = key_node.start_mark
             raise YamlError(f":{mark.line + 1}:{mark.column + 1}", f"duplicate key {key!r}")
@@ -36,7 +36,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 
 def load_yaml(text: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         position = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""

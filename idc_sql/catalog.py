@@ -91,18 +91,18 @@ TRANSFER_SYNTAX_NAMES: dict[str, str] = {
 }
 
 
-Builder = Callable[[], exp.Expression]
+Builder = Callable[[], exp.Expr]
 
 
 def _col(name: str, table: str = "dicom_all") -> exp.Column:
     return exp.column(name, table=table)
 
 
-def _any_value(inner: exp.Expression) -> exp.Expression:
+def _any_value(inner: exp.Expr) -> exp.Expr:
     return exp.AnyValue(this=inner)
 
 
-def _case(subject: exp.Expression, mapping: dict[str, str]) -> exp.Expression:
+def _case(subject: exp.Expr, mapping: dict[str, str]) -> exp.Expr:
     """CASE over catalog constants (UIDs and their names), never user values."""
     case = exp.Case(this=subject)
     for key, value in sorted(mapping.items()):
@@ -110,7 +110,7 @@ def _case(subject: exp.Expression, mapping: dict[str, str]) -> exp.Expression:
     return case
 
 
-def _distinct_list(inner: exp.Expression) -> exp.Expression:
+def _distinct_list(inner: exp.Expr) -> exp.Expr:
     """STRING_AGG(DISTINCT x, ',' ORDER BY x): how idc_index lists values that vary in a series."""
     # NULLS FIRST is BigQuery's own order for ASC; STRING_AGG drops NULLs anyway.
     ordered = exp.Order(expressions=[exp.Ordered(this=inner.copy(), nulls_first=True)])
@@ -120,14 +120,16 @@ def _distinct_list(inner: exp.Expression) -> exp.Expression:
     )
 
 
-def _nullif_empty(inner: exp.Expression) -> exp.Expression:
+def _nullif_empty(inner: exp.Expr) -> exp.Expr:
     return exp.Nullif(this=inner, expression=exp.Literal.string(""))
 
 
-def _age_years(age: exp.Expression) -> exp.Expression:
+def _age_years(age: exp.Expr) -> exp.Expr:
     """Years from a DICOM Age String (nnnD, nnnW, nnnM or nnnY)."""
     number = exp.TryCast(
-        this=exp.Substring(this=age.copy(), start=exp.Literal.number(1), length=exp.Literal.number(3)),
+        this=exp.Substring(
+            this=age.copy(), start=exp.Literal.number(1), length=exp.Literal.number(3)
+        ),
         to=exp.DataType.build("DOUBLE"),
     )
     unit = exp.Substring(this=age.copy(), start=exp.Literal.number(4), length=exp.Literal.number(1))
@@ -141,7 +143,11 @@ def _age_years(age: exp.Expression) -> exp.Expression:
     return exp.Div(this=number, expression=exp.paren(per_year), safe=False)
 
 
-def _as_string(inner: exp.Expression) -> exp.Expression:
+def _as_int(inner: exp.Expr) -> exp.Expr:
+    return exp.TryCast(this=inner, to=exp.DataType.build("BIGINT"))
+
+
+def _as_string(inner: exp.Expr) -> exp.Expr:
     return exp.TryCast(this=inner, to=exp.DataType.build("TEXT"))
 
 
@@ -166,8 +172,8 @@ class Field:
     def instance_level(self) -> bool:
         return self.level == "instance"
 
-    def reading(self, engine: str) -> exp.Expression | None:
-        """A fresh sqlglot tree of this field's reading on ``engine`` (``local`` or ``bigquery``)."""
+    def reading(self, engine: str) -> exp.Expr | None:
+        """A fresh sqlglot tree of this field's reading on ``engine`` (local or bigquery)."""
         build = self.local if engine == "local" else self.bigquery
         return None if build is None else build()
 
@@ -348,7 +354,8 @@ _FIELDS: tuple[Field, ...] = (
         "IDC release in which the series first appeared",
         kind="number",
         bq_type="INTEGER",
-        bigquery=lambda: exp.Min(this=_col("series_init_idc_version")),
+        # STRING in dicom_all: compare as integers, as idc_index does
+        bigquery=lambda: exp.Min(this=_as_int(_col("series_init_idc_version"))),
     ),
     _series(
         "series_revised_idc_version",
@@ -356,7 +363,7 @@ _FIELDS: tuple[Field, ...] = (
         "IDC release in which the series was last revised",
         kind="number",
         bq_type="INTEGER",
-        bigquery=lambda: exp.Max(this=_col("series_revised_idc_version")),
+        bigquery=lambda: exp.Max(this=_as_int(_col("series_revised_idc_version"))),
     ),
     _series("aws_bucket", "series", "AWS S3 bucket holding the series"),
     _series("crdc_series_uuid", "series", "IDC's identifier of this version of the series"),

@@ -27,23 +27,56 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"idc-sql {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def engine_arg(p: argparse.ArgumentParser) -> None:
+    def engine_arg(p: argparse.ArgumentParser, *, runs: bool = True) -> None:
         p.add_argument(
             "--engine",
             choices=ENGINES,
             default="local",
             help="local: DuckDB over the installed idc-index-data (default); bigquery: dicom_all",
         )
+        if not runs:
+            return
+        bq = p.add_argument_group("BigQuery (with --engine bigquery)")
+        bq.add_argument(
+            "--project",
+            help="project billed for queries (else IDC_SQL_PROJECT, "
+            "GOOGLE_CLOUD_PROJECT, or the default credentials' project)",
+        )
+        bq.add_argument(
+            "--bigquery-endpoint",
+            metavar="URL",
+            help="API endpoint, e.g. an emulator (else IDC_SQL_BIGQUERY_ENDPOINT)",
+        )
+        bq.add_argument(
+            "--max-gb",
+            type=float,
+            metavar="GB",
+            help="refuse queries estimated above this many GB processed "
+            "(else IDC_SQL_MAX_GB, default 50: 5%% of the Sandbox's free TB a month)",
+        )
+        bq.add_argument(
+            "--dry-run", action="store_true", help="print the SQL and the estimate, run nothing"
+        )
 
     run = sub.add_parser("run", help="run a cohort and write its manifest")
     run.add_argument("spec", help="cohort specification (.yaml, .yml or .json)")
-    run.add_argument("-o", "--output", help="file to write (- for standard output); "
-                     "default: <name>.<format> in the current folder")
-    run.add_argument("--format", choices=("s5cmd", "csv", "tsv", "parquet", "jsonl"),
-                     help="default: from the output's suffix, else s5cmd")
-    run.add_argument("--destination", default=".",
-                     help="where s5cmd puts each series; may name fields, e.g. "
-                     "'data/{collection_id}/{SeriesInstanceUID}/' (default: .)")
+    run.add_argument(
+        "-o",
+        "--output",
+        help="file to write (- for standard output); "
+        "default: <name>.<format> in the current folder",
+    )
+    run.add_argument(
+        "--format",
+        choices=("s5cmd", "csv", "tsv", "parquet", "jsonl"),
+        help="default: from the output's suffix, else s5cmd",
+    )
+    run.add_argument(
+        "--destination",
+        default=".",
+        help="where s5cmd puts each series; may name fields, e.g. "
+        "'data/{collection_id}/{SeriesInstanceUID}/' (default: .)",
+    )
     engine_arg(run)
 
     count = sub.add_parser("count", help="count a cohort's series, studies, patients, size")
@@ -54,11 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     comp = sub.add_parser("compile", help="print a cohort's SQL and its bound parameters")
     comp.add_argument("spec")
     comp.add_argument("--json", action="store_true", help="print {sql, params} as JSON")
-    engine_arg(comp)
+    engine_arg(comp, runs=False)
 
     val = sub.add_parser("validate", help="check specifications without running them")
     val.add_argument("specs", nargs="+", metavar="SPEC")
-    engine_arg(val)
+    engine_arg(val, runs=False)
 
     fields = sub.add_parser("fields", help="list the fields a cohort can use")
     fields.add_argument("pattern", nargs="?", help="a glob or substring of field names")
@@ -90,7 +123,9 @@ def _run(args: argparse.Namespace) -> int:
     check_output(output)
     if fmt == "s5cmd":
         check_destination(args.destination)
-    result = api.run(spec, args.engine)
+    result = _execute(spec, args)
+    if result is None:
+        return 0
     write(result, output, fmt, destination=args.destination)
     report = sys.stderr if output == "-" else sys.stdout
     _print_summary(result, report)
@@ -105,6 +140,36 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _execute(spec: Any, args: argparse.Namespace) -> Any:  # a CohortResult, or None
+    """Run on the chosen engine; None after a --dry-run (which prints the SQL and estimate)."""
+    from . import api
+
+    if args.engine == "local":
+        return api.run(spec, "local")
+    options = {
+        "project": args.project,
+        "endpoint": args.bigquery_endpoint,
+        "max_gb": args.max_gb,
+        "dry_run": args.dry_run,
+        "report": lambda line: print(line, file=sys.stderr),
+    }
+    from .engines.bigquery import run_bigquery
+
+    outcome = run_bigquery(spec, **options)
+    if args.dry_run:
+        print(outcome.sql)
+        print()
+        _print_params(outcome.params)
+        return None
+    return outcome
+
+
+def _print_params(params: dict[str, Any]) -> None:
+    print("-- parameters:")
+    for name, value in params.items():
+        print(f"--   {name} = {json.dumps(_jsonable(value))}")
+
+
 def _print_summary(result: Any, out: Any) -> None:
     p = result.provenance
     print(f"{p.cohort}  (IDC {p.release}, {p.source})", file=out)
@@ -115,10 +180,16 @@ def _print_summary(result: Any, out: Any) -> None:
 def _count(args: argparse.Namespace) -> int:
     from . import api
 
-    result = api.run(api.as_spec(args.spec), args.engine)
+    result = _execute(api.as_spec(args.spec), args)
+    if result is None:
+        return 0
     if args.json:
-        body = {"cohort": result.provenance.cohort, "idc_version": result.provenance.release,
-                "engine": args.engine, **result.summary.as_dict()}
+        body = {
+            "cohort": result.provenance.cohort,
+            "idc_version": result.provenance.release,
+            "engine": args.engine,
+            **result.summary.as_dict(),
+        }
         print(json.dumps(body, indent=2))
     else:
         _print_summary(result, sys.stdout)
@@ -131,14 +202,13 @@ def _compile(args: argparse.Namespace) -> int:
     compiled = api.compile(args.spec, args.engine)
     params = {k: _jsonable(v) for k, v in compiled.params.items()}
     if args.json:
-        print(json.dumps({"engine": compiled.engine, "sql": compiled.sql, "params": params},
-                         indent=2))
+        print(
+            json.dumps({"engine": compiled.engine, "sql": compiled.sql, "params": params}, indent=2)
+        )
         return 0
     print(compiled.sql)
     print()
-    print("-- parameters:")
-    for name, value in params.items():
-        print(f"--   {name} = {json.dumps(value)}")
+    _print_params(compiled.params)
     return 0
 
 
@@ -168,8 +238,10 @@ def _fields(args: argparse.Namespace) -> int:
     for f in found:
         where = "local+bigquery" if f.local is not None else "bigquery"
         mode = "" if f.bq_mode == "NULLABLE" else f" {f.bq_mode}"
-        print(f"{f.name:<{width}}  {f.level:<10} {f.kind:<7} {f.bq_type}{mode:<9}  "
-              f"{where:<14}  {f.description}")
+        print(
+            f"{f.name:<{width}}  {f.level:<10} {f.kind:<7} {f.bq_type}{mode:<9}  "
+            f"{where:<14}  {f.description}"
+        )
     return 0
 
 

@@ -44,12 +44,12 @@ class Target:
     grouped: bool
     source: Callable[[Any, str], exp.Table]
     #: ``value IN list-parameter``; NULL when value is NULL
-    in_list: Callable[[exp.Expression, exp.Expression], exp.Expression]
+    in_list: Callable[[exp.Expr, exp.Expr], exp.Expr]
     #: LIKE needs an explicit ESCAPE '\\' to treat backslash as BigQuery does
     like_escape: bool
     #: an engine column of the series relation whose order is the canonical order
     #: (collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID); None: sort by those
-    row_order: exp.Expression | None = None
+    row_order: exp.Expr | None = None
     #: a plain filter over the source keeps the source's (canonical) order without sorting
     scan_ordered: bool = False
 
@@ -96,7 +96,7 @@ class Compiled:
 
     engine: str
     dialect: str
-    tree: exp.Expression
+    tree: exp.Expr
     params: dict[str, Any]
     columns: tuple[str, ...]
     output: tuple[str, ...]
@@ -114,21 +114,21 @@ class _Builder:
     aggregates: dict[Atom, str] = field(default_factory=dict)
     depth: int = 0
 
-    def param(self, value: Any) -> exp.Expression:
+    def param(self, value: Any) -> exp.Expr:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return exp.Placeholder(this=name)
 
     # ---- atoms
 
-    def condition(self, atom: Atom, value: exp.Expression) -> exp.Expression:
+    def condition(self, atom: Atom, value: exp.Expr) -> exp.Expr:
         """The atom's operators, ANDed, over ``value`` (the field read per row)."""
         parts = [self.operator(atom.field, op, arg, value) for op, arg in atom.ops]
         return parts[0] if len(parts) == 1 else exp.and_(*parts)
 
-    def operator(self, f: Field, op: str, arg: Any, raw: exp.Expression) -> exp.Expression:
+    def operator(self, f: Field, op: str, arg: Any, raw: exp.Expr) -> exp.Expr:
         if op == "is_null":
-            missing: exp.Expression = exp.Is(this=raw.copy(), expression=exp.Null())
+            missing: exp.Expr = exp.Is(this=raw.copy(), expression=exp.Null())
             if f.kind == "strings":
                 size = exp.ArraySize(this=raw.copy())
                 missing = exp.or_(missing, exp.EQ(this=size, expression=exp.Literal.number(0)))
@@ -143,7 +143,7 @@ class _Builder:
         if op == "between":
             return exp.Between(this=value, low=self.param(arg[0]), high=self.param(arg[1]))
         if op in ("like", "ilike"):
-            node: exp.Expression = (exp.Like if op == "like" else exp.ILike)(
+            node: exp.Expr = (exp.Like if op == "like" else exp.ILike)(
                 this=value, expression=self.param(arg)
             )
             if self.target.like_escape:
@@ -151,13 +151,19 @@ class _Builder:
             return node
         if op == "regex":
             return exp.RegexpLike(this=value, expression=self.param(arg))
-        compare = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "lte": exp.LTE, "gt": exp.GT,
-                   "gte": exp.GTE}[op]
+        compare = {
+            "eq": exp.EQ,
+            "ne": exp.NEQ,
+            "lt": exp.LT,
+            "lte": exp.LTE,
+            "gt": exp.GT,
+            "gte": exp.GTE,
+        }[op]
         return compare(this=value, expression=self.param(arg))
 
     # ---- predicates over the series relation
 
-    def predicate(self, node: Node, alias: str) -> exp.Expression:
+    def predicate(self, node: Node, alias: str) -> exp.Expr:
         if isinstance(node, Atom):
             if node.field.instance_level:
                 return exp.column(self.aggregates[node], table=alias)
@@ -200,7 +206,7 @@ class _Builder:
             self.collect(node.item)
 
     def series(self, fields: list[Field], version: Any, project: str) -> exp.Select:
-        selects: list[exp.Expression] = []
+        selects: list[exp.Expr] = []
         curated = False
         for f in fields:
             reading = f.reading(self.target.engine)
@@ -212,7 +218,7 @@ class _Builder:
             assert read is not None
             cond = self.condition(atom, read)
             if atom.instances == "all":
-                agg: exp.Expression = exp.LogicalAnd(
+                agg: exp.Expr = exp.LogicalAnd(
                     this=exp.Coalesce(this=cond, expressions=[exp.false()])
                 )
             else:
@@ -226,8 +232,9 @@ class _Builder:
         query = exp.select(*selects).from_(source.as_("dicom_all"))
         if curated:
             query = query.join(
-                exp.table_("dicom_metadata_curated", db=source.db, catalog=source.catalog,
-                           quoted=True).as_("curated"),
+                exp.table_(
+                    "dicom_metadata_curated", db=source.db, catalog=source.catalog, quoted=True
+                ).as_("curated"),
                 on=exp.EQ(
                     this=exp.column("SOPInstanceUID", table="dicom_all"),
                     expression=exp.column("SOPInstanceUID", table="curated"),
@@ -303,12 +310,13 @@ def _restrict(
             for m in sel.members
         ]
         combine = {"union": exp.union, "intersect": exp.intersect, "except": exp.except_}
-        combined: exp.Expression = exp.Subquery(this=parts[0])
+        combined: exp.Expr = exp.Subquery(this=parts[0])
         for part in parts[1:]:
             combined = combine[sel.operation](combined, exp.Subquery(this=part), distinct=True)
         query = query.where(
-            exp.In(this=exp.column("SeriesInstanceUID", table=alias),
-                   query=exp.Subquery(this=combined))
+            exp.In(
+                this=exp.column("SeriesInstanceUID", table=alias), query=exp.Subquery(this=combined)
+            )
         )
     elif sel.where is not None:
         query = query.where(b.predicate(sel.where, alias))
@@ -322,8 +330,10 @@ def _restrict(
         and not _has_relations(sel.where)
     ):
         return query
-    order = [exp.Ordered(this=exp.column(f.name, quoted=True), desc=desc, nulls_first=False)
-             for f, desc in sel.order]
+    order = [
+        exp.Ordered(this=exp.column(f.name, quoted=True), desc=desc, nulls_first=False)
+        for f, desc in sel.order
+    ]
     if b.target.row_order is not None:
         order.append(exp.Ordered(this=exp.column(ROW), desc=False, nulls_first=False))
     else:
@@ -349,7 +359,7 @@ def _has_relations(node: Node | None) -> bool:
     return _has_relations(node.item)
 
 
-def _typed(f: Field, value: exp.Expression) -> exp.Expression:
+def _typed(f: Field, value: exp.Expr) -> exp.Expr:
     """How a field compares: numbers stored as DICOM strings compare as numbers, dates as dates."""
     if f.kind == "number" and f.bq_type == "STRING":
         return exp.TryCast(this=value, to=exp.DataType.build("DOUBLE"))

@@ -35,7 +35,7 @@ class SpecError(IdcSqlError):
 
 
 class UnsupportedError(SpecError):
-    """The specification is valid but the chosen engine cannot answer it; the message names one that can."""
+    """The spec is valid but the engine cannot answer it; the message names one that can."""
 
 
 class EngineError(IdcSqlError):

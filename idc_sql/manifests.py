@@ -32,11 +32,24 @@ if TYPE_CHECKING:
     from .result import CohortResult
 
 FORMATS = ("s5cmd", "csv", "tsv", "parquet", "jsonl")
-_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".jsonl": "jsonl",
-             ".ndjson": "jsonl", ".s5cmd": "s5cmd", ".txt": "s5cmd"}
+_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".s5cmd": "s5cmd",
+    ".txt": "s5cmd",
+}
 #: fields a destination template may name: identifiers without spaces or slashes
-TEMPLATE_FIELDS = ("collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID",
-                   "Modality", "crdc_series_uuid")
+TEMPLATE_FIELDS = (
+    "collection_id",
+    "PatientID",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "Modality",
+    "crdc_series_uuid",
+)
 _UNSAFE_DESTINATION = re.compile(r"[\s\"'#\\]")
 
 
@@ -132,8 +145,12 @@ def _write(
             # The header needs the summary: count on a second core while the lines are written.
             with ThreadPoolExecutor(1) as pool:
                 summary = pool.submit(lambda: result.summary)
-                _copy(result, _manifest_lines(result, pieces), body,
-                      csv_options(header=False, quote=""))
+                _copy(
+                    result,
+                    _manifest_lines(result, pieces),
+                    body,
+                    csv_options(header=False, quote=""),
+                )
                 summary.result()
             with tmp.open("w", encoding="utf-8", newline="\n") as out:
                 out.write(header(result, shown))
@@ -154,7 +171,7 @@ def _write(
 
 
 def _manifest_lines(result: CohortResult, pieces: list[tuple[str, str | None]]) -> exp.Select:
-    parts: list[exp.Expression] = [
+    parts: list[exp.Expr] = [
         exp.Literal.string("cp s3://"),
         exp.column("aws_bucket"),
         exp.Literal.string("/"),
@@ -180,7 +197,7 @@ def _manifest_lines(result: CohortResult, pieces: list[tuple[str, str | None]]) 
     return result.projected(line.as_("line"))
 
 
-def csv_options(*, header: bool, delimiter: str = ",", quote: str | None = None) -> list[exp.Expression]:
+def csv_options(*, header: bool, delimiter: str = ",", quote: str | None = None) -> list[exp.Expr]:
     options = [
         _option("FORMAT", exp.var("csv")),
         _option("HEADER", exp.true() if header else exp.false()),
@@ -191,11 +208,11 @@ def csv_options(*, header: bool, delimiter: str = ",", quote: str | None = None)
     return options
 
 
-def _option(name: str, value: exp.Expression) -> exp.Expression:
+def _option(name: str, value: exp.Expr) -> exp.Expr:
     return exp.CopyParameter(this=exp.var(name), expression=value)
 
 
-def _copy(result: CohortResult, query: exp.Select, path: Path, options: list[exp.Expression]) -> None:
+def _copy(result: CohortResult, query: exp.Select, path: Path, options: list[exp.Expr]) -> None:
     statement = exp.Copy(
         this=exp.Subquery(this=query),
         kind=False,

@@ -55,8 +55,21 @@ REQUIRED_COLUMNS = (
 DEFAULT_ORDER = ("collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID")
 
 _OPS_BY_KIND: dict[str, tuple[str, ...]] = {
-    "string": ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "like", "ilike",
-               "regex", "is_null"),
+    "string": (
+        "eq",
+        "ne",
+        "in",
+        "not_in",
+        "lt",
+        "lte",
+        "gt",
+        "gte",
+        "between",
+        "like",
+        "ilike",
+        "regex",
+        "is_null",
+    ),
     "number": ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_null"),
     "date": ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_null"),
     "strings": ("contains", "is_null"),
@@ -190,8 +203,11 @@ def _selection(spec: Spec, engine: Engine, version: Any, where: str) -> Selectio
     if isinstance(spec, SetSpec):
         members = tuple(_selection(m, engine, version, m.origin) for m in spec.members)
         op = spec.operation
-        assert op in ("union", "intersect", "except")
-        return Selection(operation=op, members=members, order=order, limit=spec.limit)
+        if op == "union":
+            return Selection(operation="union", members=members, order=order, limit=spec.limit)
+        if op == "intersect":
+            return Selection(operation="intersect", members=members, order=order, limit=spec.limit)
+        return Selection(operation="except", members=members, order=order, limit=spec.limit)
     assert isinstance(spec, CohortSpec)
     node = None
     if spec.where is not None:
@@ -238,18 +254,27 @@ def _field(name: str, engine: Engine, where: str) -> Field:
 
 def _predicate(node: Any, engine: Engine, instances: Any, where: str) -> Node:
     if isinstance(node, AllOf):
-        return And(tuple(_predicate(p, engine, instances, f"{where}.all[{i}]")
-                         for i, p in enumerate(node.all)))
+        return And(
+            tuple(
+                _predicate(p, engine, instances, f"{where}.all[{i}]")
+                for i, p in enumerate(node.all)
+            )
+        )
     if isinstance(node, AnyOf):
-        return Or(tuple(_predicate(p, engine, instances, f"{where}.any[{i}]")
-                        for i, p in enumerate(node.any)))
+        return Or(
+            tuple(
+                _predicate(p, engine, instances, f"{where}.any[{i}]")
+                for i, p in enumerate(node.any)
+            )
+        )
     if isinstance(node, Not):
         return Negate(_predicate(node.not_, engine, instances, f"{where}.not"))
     if isinstance(node, StudyHas):
         return Has("study", _predicate(node.study_has, engine, instances, f"{where}.study_has"))
     if isinstance(node, PatientHas):
-        return Has("patient",
-                   _predicate(node.patient_has, engine, instances, f"{where}.patient_has"))
+        return Has(
+            "patient", _predicate(node.patient_has, engine, instances, f"{where}.patient_has")
+        )
     assert isinstance(node, FieldConditions)
     atoms = tuple(
         _atom(name, cond, engine, instances, f"{where}.{name}") for name, cond in node.root.items()
@@ -308,8 +333,9 @@ def _check_value(f: Field, op: str, value: Any, where: str) -> Any:
     if op in ("like", "ilike"):
         return value
     if op == "contains" and not isinstance(value, str):
-        raise SpecError(where, f"{f.name} holds text values; got {type(value).__name__} {value!r}"
-                        " (quote it)")
+        raise SpecError(
+            where, f"{f.name} holds text values; got {type(value).__name__} {value!r} (quote it)"
+        )
     return _scalar(f, value, where)
 
 
@@ -326,8 +352,9 @@ def _scalar(f: Field, value: Any, where: str) -> Any:
             if isinstance(value, float) and not math.isfinite(value):
                 raise SpecError(where, f"{f.name} needs a finite number, got {value!r}")
             return value
-        raise SpecError(where, f"{f.name} compares as a number; got {type(value).__name__} "
-                        f"{value!r}")
+        raise SpecError(
+            where, f"{f.name} compares as a number; got {type(value).__name__} {value!r}"
+        )
     assert kind == "date"
     if isinstance(value, dt.datetime):
         raise SpecError(where, f"{f.name} compares as a date; got a date and time {value}")

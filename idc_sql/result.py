@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     import pyarrow
 
 
-
 @dataclass(frozen=True)
 class Summary:
     """How much a cohort holds."""
@@ -85,24 +84,24 @@ class CohortResult:
         self.provenance = provenance
         self._summary: Summary | None = None
 
-    def projected(self, *expressions: exp.Expression) -> exp.Select:
+    def projected(self, *expressions: exp.Expr) -> exp.Select:
         """The cohort query, yielding ``expressions`` instead of its columns, in the same order."""
         query = self.query.copy()
         query.set("expressions", list(expressions))
         return query
 
-    def execute(self, statement: exp.Expression) -> None:
+    def execute(self, statement: exp.Expr) -> None:
         """Run a statement built over the cohort query (e.g. a COPY), parameters bound."""
         self._run(statement, lambda con, sql, params: con.execute(sql, params))
 
-    def relation(self, query: exp.Expression) -> duckdb.DuckDBPyRelation:
+    def relation(self, query: exp.Expr) -> duckdb.DuckDBPyRelation:
         """A query built over the cohort query, as a DuckDB relation, parameters bound."""
         relation: duckdb.DuckDBPyRelation = self._run(
             query, lambda con, sql, params: con.sql(sql, params=params)
         )
         return relation
 
-    def _run(self, statement: exp.Expression, how: Any) -> Any:
+    def _run(self, statement: exp.Expr, how: Any) -> Any:
         import duckdb
 
         from .errors import EngineError
@@ -129,20 +128,25 @@ class CohortResult:
                 rows.set("order", None)  # order matters to a limit only; sorting costs memory
             cohort = rows.subquery("cohort")
 
-            def one(*aggregates: exp.Expression) -> tuple[Any, ...]:
+            def one(*aggregates: exp.Expr) -> tuple[Any, ...]:
                 (row,) = self.relation(exp.select(*aggregates).from_(cohort.copy())).fetchall()
                 return tuple(row)
 
-            def distinct(*columns: str) -> exp.Expression:
+            def distinct(*columns: str) -> exp.Expr:
                 key = [exp.column(c) for c in columns]
-                return exp.Count(this=exp.Distinct(
-                    expressions=key if len(key) == 1 else [exp.Tuple(expressions=key)]))
+                return exp.Count(
+                    this=exp.Distinct(
+                        expressions=key if len(key) == 1 else [exp.Tuple(expressions=key)]
+                    )
+                )
 
             series, collections, size = one(
                 exp.Count(this=exp.Star()),
                 distinct("collection_id"),
-                exp.Coalesce(this=exp.Sum(this=exp.column("series_size_MB")),
-                             expressions=[exp.Literal.number(0)]),
+                exp.Coalesce(
+                    this=exp.Sum(this=exp.column("series_size_MB")),
+                    expressions=[exp.Literal.number(0)],
+                ),
             )
             (studies,) = one(distinct("StudyInstanceUID"))
             (patients,) = one(distinct("collection_id", "PatientID"))
@@ -174,7 +178,7 @@ class CohortResult:
         return self.summary.series
 
     def write(self, path: str, fmt: str | None = None, *, destination: str = ".") -> str:
-        """Write the result atomically; ``fmt`` defaults from the file's suffix. Returns the format."""
+        """Write the result atomically (``fmt`` defaults from the suffix); returns the format."""
         from .manifests import write
 
         return write(self, path, fmt, destination=destination)
