@@ -50,8 +50,6 @@ class Target:
     #: an engine column of the series relation whose order is the canonical order
     #: (collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID); None: sort by those
     row_order: exp.Expr | None = None
-    #: a plain filter over the source keeps the source's (canonical) order without sorting
-    scan_ordered: bool = False
 
 
 def _local_source(version: Any, project: str) -> exp.Table:
@@ -75,9 +73,6 @@ TARGETS: dict[str, Target] = {
         # ORDER BY collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID; a test checks
         # it), so its row number sorts without reading the UID strings.
         row_order=exp.column("file_row_number"),
-        # DuckDB keeps a scan's order when nothing reorders (preserve_insertion_order, set by
-        # the local engine): a filter needs no sort. Joins (study_has, sets) and limits do.
-        scan_ordered=True,
     ),
     "bigquery": Target(
         engine="bigquery",
@@ -322,14 +317,6 @@ def _restrict(
         query = query.where(b.predicate(sel.where, alias))
     if not top and sel.limit is None:
         return query
-    if (
-        b.target.scan_ordered
-        and not sel.order
-        and sel.limit is None
-        and sel.operation is None
-        and not _has_relations(sel.where)
-    ):
-        return query
     order = [
         exp.Ordered(this=exp.column(f.name, quoted=True), desc=desc, nulls_first=False)
         for f, desc in sel.order
@@ -347,16 +334,6 @@ def _restrict(
     if sel.limit is not None:
         query = query.limit(b.param(sel.limit))
     return query
-
-
-def _has_relations(node: Node | None) -> bool:
-    if node is None or isinstance(node, Atom):
-        return False
-    if isinstance(node, Has):
-        return True
-    if isinstance(node, And | Or):
-        return any(_has_relations(i) for i in node.items)
-    return _has_relations(node.item)
 
 
 def _typed(f: Field, value: exp.Expr) -> exp.Expr:

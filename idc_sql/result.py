@@ -162,7 +162,10 @@ class CohortResult:
     def select(self, columns: tuple[str, ...] | None = None) -> exp.Select:
         """The cohort query yielding ``columns`` (default: the chosen ones)."""
         names = columns if columns is not None else self.columns
-        return self.projected(*(exp.column(c, quoted=True) for c in names))
+        # aliased, so the names are the catalog's whatever case the rows were stored in
+        return self.projected(
+            *(exp.alias_(exp.column(c, quoted=True), c, quoted=True) for c in names)
+        )
 
     def to_arrow(self) -> pyarrow.Table:
         """The chosen columns as an Arrow table, one row per series, in the cohort's order."""

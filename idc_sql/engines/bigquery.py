@@ -473,7 +473,8 @@ def _result(
     from ..result import CohortResult, Provenance
 
     connection = duckdb.connect(":memory:", config={"preserve_insertion_order": True})
-    connection.register("bigquery_rows", table)
+    # a table of the database (a registered view would be invisible to the result's cursors)
+    connection.from_arrow(table).create("bigquery_rows")
     # Names as the catalog spells them, whatever case the endpoint returned them in.
     returned = {name.casefold(): name for name in table.column_names}
     missing = [c for c in compiled.output if c.casefold() not in returned]
