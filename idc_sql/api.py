@@ -56,28 +56,32 @@ def compile(  # mirrors `idc-sql compile` (shadows the builtin inside this modul
     return compile_plan(plan(as_spec(spec), eng, local_version=local_version), project=project)
 
 
-def run(spec: SpecLike, engine: str = "local", **options: Any) -> CohortResult:
+def run(
+    spec: SpecLike, engine: str = "local", *, also: tuple[str, ...] = (), **options: Any
+) -> CohortResult:
     """Run ``spec`` on ``engine`` and return its result.
 
-    Options of the BigQuery engine (``project``, ``endpoint``, ``max_gb``, ...) are passed through.
+    ``also`` names fields the result must carry besides the spec's columns (a manifest
+    destination template's fields). Options of the BigQuery engine (``project``, ``endpoint``,
+    ``max_gb``, ...) are passed through.
     """
     s = as_spec(spec)
     eng = _engine(engine)
     if eng == "local":
         if options:
             raise UsageError(f"the local engine takes no options; got {', '.join(options)}")
-        return _run_local(s)
+        return _run_local(s, also)
     from .engines.bigquery import run_bigquery
 
-    result: CohortResult = run_bigquery(s, **options)
+    result: CohortResult = run_bigquery(s, also=also, **options)
     return result
 
 
-def _run_local(spec: Spec) -> CohortResult:
+def _run_local(spec: Spec, also: tuple[str, ...] = ()) -> CohortResult:
     from .engines.local import LocalEngine
 
     engine = LocalEngine()
-    compiled = compile_plan(plan(spec, "local", local_version=engine.idc_version))
+    compiled = compile_plan(plan(spec, "local", local_version=engine.idc_version, also=also))
     provenance = Provenance(
         cohort=spec.name,
         engine="local",

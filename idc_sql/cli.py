@@ -121,9 +121,10 @@ def _run(args: argparse.Namespace) -> int:
     fmt = resolve_format(args.output, args.format)
     output = args.output or f"{spec.name}.{fmt}"
     check_output(output)
+    also: tuple[str, ...] = ()
     if fmt == "s5cmd":
-        check_destination(args.destination)
-    result = _execute(spec, args)
+        also = tuple(n for _, n in check_destination(args.destination) if n is not None)
+    result = _execute(spec, args, also)
     if result is None:
         return 0
     write(result, output, fmt, destination=args.destination)
@@ -140,13 +141,14 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute(spec: Any, args: argparse.Namespace) -> Any:  # a CohortResult, or None
+def _execute(spec: Any, args: argparse.Namespace, also: tuple[str, ...] = ()) -> Any:
     """Run on the chosen engine; None after a --dry-run (which prints the SQL and estimate)."""
     from . import api
 
     if args.engine == "local":
-        return api.run(spec, "local")
+        return api.run(spec, "local", also=also)
     options = {
+        "also": also,
         "project": args.project,
         "endpoint": args.bigquery_endpoint,
         "max_gb": args.max_gb,

@@ -104,6 +104,12 @@ def write(result: CohortResult, path: str, fmt: str | None, *, destination: str 
     """Write ``result`` to ``path`` (``-`` for standard output) atomically. Returns the format."""
     fmt = resolve_format(path, fmt)
     pieces = check_destination(destination) if fmt == "s5cmd" else []
+    lacking = [n for _, n in pieces if n is not None and n not in result.fields]
+    if lacking:
+        raise UsageError(
+            f"the destination names {', '.join(lacking)}, which this result does not carry: "
+            f"run the cohort with also={tuple(lacking)!r}, or add them to its columns"
+        )
     check_output(path)
     if path == "-":
         return _to_stdout(result, fmt, pieces)

@@ -142,11 +142,18 @@ class Plan:
 # ----------------------------------------------------------------------------- entry point
 
 
-def plan(spec: Spec, engine: Engine, *, local_version: int | None = None) -> Plan:
+def plan(
+    spec: Spec,
+    engine: Engine,
+    *,
+    local_version: int | None = None,
+    also: tuple[str, ...] = (),
+) -> Plan:
     """Check ``spec`` for ``engine`` and return its plan.
 
     ``local_version`` is the IDC release of the installed local index; the local engine
-    refuses any other ``idc_version``.
+    refuses any other ``idc_version``. ``also`` names fields the result must carry besides
+    the chosen columns (e.g. those a manifest's destination template names).
     """
     if engine not in ENGINES:
         raise SpecError("", f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -161,14 +168,19 @@ def plan(spec: Spec, engine: Engine, *, local_version: int | None = None) -> Pla
     if len(seen) != len(columns):
         dup = next(c.name for i, c in enumerate(columns) if c in columns[:i])
         raise SpecError(_loc(where, "columns"), f"{dup} is listed twice")
-    extra = tuple(catalog.field(n) for n in REQUIRED_COLUMNS if n not in seen)
+    extra: list[Field] = []
+    for name in (*REQUIRED_COLUMNS, *also):
+        f = catalog.field(name)
+        if f.name not in seen:
+            seen.add(f.name)
+            extra.append(f)
     return Plan(
         name=spec.name,
         engine=engine,
         idc_version=version,
         selection=selection,
         columns=columns,
-        extra_columns=extra,
+        extra_columns=tuple(extra),
     )
 
 

@@ -81,6 +81,8 @@ class CohortResult:
         self.query = query
         self.params = params
         self.columns = columns
+        #: every field the rows carry (the chosen columns, then what manifests need)
+        self.fields = tuple(e.alias_or_name for e in query.expressions if isinstance(e, exp.Expr))
         self.provenance = provenance
         self._summary: Summary | None = None
 

@@ -431,6 +431,7 @@ def run_bigquery(
     dry_run: bool = False,
     report: Callable[[str], None] | None = None,
     engine: BigQueryEngine | None = None,
+    also: tuple[str, ...] = (),
     **settings: Any,
 ) -> Any:
     """Plan, compile, estimate and (unless ``dry_run``) run ``spec`` on BigQuery.
@@ -445,7 +446,7 @@ def run_bigquery(
     engine = engine or BigQueryEngine(
         Settings.resolve(project=project, endpoint=endpoint, max_gb=max_gb, **settings)
     )
-    compiled = compile_plan(plan(spec, "bigquery"), project=engine.settings.data_project)
+    compiled = compile_plan(plan(spec, "bigquery", also=also), project=engine.settings.data_project)
     decision = engine.estimate(compiled, spec.name)
     if report is not None:
         report(decision.message)
