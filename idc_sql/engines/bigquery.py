@@ -354,11 +354,13 @@ class BigQueryEngine:
 def _explain(e: Any, what: str, job: Any, settings: Settings) -> str:
     from google.api_core import exceptions as gexc
 
-    reason = ""
+    reason, message = "", ""
     errors = getattr(e, "errors", None) or []
     if errors and isinstance(errors[0], Mapping):
         reason = str(errors[0].get("reason", ""))
-    message = getattr(e, "message", None) or str(e)
+        message = str(errors[0].get("message", ""))
+    # the client's own message starts with the HTTP method and URL: keep what BigQuery said
+    message = (message or getattr(e, "message", None) or str(e)).strip()
     suffix = _job_suffix(job)
     if isinstance(e, gexc.NotFound):
         return (

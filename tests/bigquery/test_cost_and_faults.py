@@ -1,0 +1,324 @@
+"""The cost guard and the fault paths of the BigQuery engine, against the emulator.
+
+The emulator reports 0 bytes for every dry run and ignores ``maximum_bytes_billed``, so the
+guard is tested on the job configurations the engine sends and on the decisions it takes from
+dry-run answers: a large estimate is fed to the real decision code by a client that passes
+everything through to the emulator and only rewrites what its dry runs report.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from google.cloud import bigquery
+
+import idc_sql
+from idc_sql.engines.bigquery import (
+    BigQueryEngine,
+    CostError,
+    Settings,
+    cap_bytes,
+    decide,
+    run_bigquery,
+)
+from idc_sql.errors import EngineError
+
+from .emulator import Emulator
+from .fixture import load_fixture
+
+SPEC = {
+    "name": "ct.small",
+    "idc_version": 25,
+    "where": {"all": [{"Modality": "CT"}, {"SliceThickness": {"lte": 2.5}}]},
+    "columns": ["SeriesInstanceUID", "Modality"],
+}
+TB = 10**12
+
+
+def _engine(endpoint: str, **overrides: Any) -> BigQueryEngine:
+    settings = Settings(project="idc-sql-tests", endpoint=endpoint, deadline=10, progress=False)
+    return BigQueryEngine(Settings(**{**settings.__dict__, **overrides}))
+
+
+class EstimatingClient:
+    """The real client, whose dry runs report ``estimate`` bytes; records every job config."""
+
+    def __init__(self, client: bigquery.Client, estimate: int) -> None:
+        self._client = client
+        self.estimate = estimate
+        self.configs: list[Any] = []
+
+    def query(self, sql: str, job_config: Any = None, **kwargs: Any) -> Any:
+        self.configs.append(job_config)
+        job = self._client.query(sql, job_config=job_config, **kwargs)
+        if job_config is not None and job_config.dry_run:
+            stats = job._properties.setdefault("statistics", {})
+            stats["totalBytesProcessed"] = str(self.estimate)
+            stats.setdefault("query", {})["totalBytesProcessed"] = str(self.estimate)
+        return job
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+# ----------------------------------------------------------------------------- job configs
+
+
+def test_job_configurations(bq_emulator: Emulator) -> None:
+    engine = _engine(bq_emulator.endpoint, max_gb=12.5)
+    recorder = EstimatingClient(bq_emulator.client(), estimate=3 * 10**9)
+    engine._client = recorder
+    result = run_bigquery(idc_sql.parse_spec(SPEC), engine=engine)
+    assert result.summary.series > 0
+
+    dry, real = recorder.configs[0], recorder.configs[-1]
+    assert dry.dry_run is True
+    assert dry.use_query_cache is False
+    assert real.dry_run is not True
+    assert real.maximum_bytes_billed == 12_500_000_000
+    assert real.labels == {"tool": "idc-sql", "cohort": "ct_small"}
+    params = {p.name: (p.type_, p.value) for p in real.query_parameters}
+    assert params == {"p0": ("FLOAT64", 2.5), "p1": ("STRING", "CT")}
+    assert all(
+        c.maximum_bytes_billed == 12_500_000_000
+        for c in recorder.configs
+        if c is not None and not c.dry_run
+    )
+
+
+def test_a_large_estimate_is_refused_before_the_query_runs(bq_emulator: Emulator) -> None:
+    engine = _engine(bq_emulator.endpoint, max_gb=50)
+    recorder = EstimatingClient(bq_emulator.client(), estimate=3 * TB)
+    engine._client = recorder
+    with pytest.raises(CostError) as caught:
+        run_bigquery(idc_sql.parse_spec(SPEC), engine=engine)
+    assert str(caught.value) == (
+        "this query would process 3.00 TB (300% of the Sandbox's free 1 TB a month), above the "
+        "cap of 50.00 GB; raise the cap with --max-gb (e.g. --max-gb 3100) if you mean it"
+    )
+    assert caught.value.exit_code == 2
+    assert [c.dry_run for c in recorder.configs] == [True]  # nothing but the dry run was sent
+
+
+def test_an_estimate_at_the_cap_runs(bq_emulator: Emulator) -> None:
+    engine = _engine(bq_emulator.endpoint, max_gb=1)
+    engine._client = EstimatingClient(bq_emulator.client(), estimate=10**9)
+    assert run_bigquery(idc_sql.parse_spec(SPEC), engine=engine).summary.series > 0
+
+
+def test_dry_run_reports_and_stops(bq_emulator: Emulator) -> None:
+    engine = _engine(bq_emulator.endpoint)
+    recorder = EstimatingClient(bq_emulator.client(), estimate=123 * 10**9)
+    engine._client = recorder
+    lines: list[str] = []
+    outcome = run_bigquery(
+        idc_sql.parse_spec(SPEC), engine=engine, dry_run=True, report=lines.append
+    )
+    assert "dicom_all" in outcome.sql
+    # above the cap: the dry run says what a real run would meet
+    assert lines == [
+        "this query would process 123.00 GB (12% of the Sandbox's free 1 TB a month), above the "
+        "cap of 50.00 GB; raise the cap with --max-gb (e.g. --max-gb 300) if you mean it"
+    ]
+    assert not outcome.decision.allowed
+    assert [c.dry_run for c in recorder.configs] == [True]
+
+
+@pytest.mark.parametrize(
+    ("estimate", "cap_gb", "allowed"),
+    [(0, 1, True), (10**9, 1, True), (10**9 + 1, 1, False), (5 * TB, 50, False)],
+)
+def test_decisions(estimate: int, cap_gb: float, allowed: bool) -> None:
+    assert decide(estimate, cap_bytes(cap_gb)).allowed is allowed
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf")])
+def test_a_cap_must_be_positive(bad: float) -> None:
+    with pytest.raises(idc_sql.IdcSqlError, match="--max-gb must be a positive number"):
+        cap_bytes(bad)
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+def test_unknown_release_is_a_plain_not_found(bq_emulator: Emulator) -> None:
+    engine = _engine(bq_emulator.endpoint)
+    with pytest.raises(EngineError, match=r"not found on BigQuery.*idc_vNN"):
+        run_bigquery(idc_sql.parse_spec({**SPEC, "idc_version": 99}), engine=engine)
+
+
+def test_unknown_project_is_a_plain_not_found(bq_emulator: Emulator) -> None:
+    engine = _engine(bq_emulator.endpoint, data_project="no-such-project")
+    with pytest.raises(EngineError, match="not found on BigQuery"):
+        run_bigquery(idc_sql.parse_spec(SPEC), engine=engine)
+
+
+class _Always500(http.server.BaseHTTPRequestHandler):
+    def _fail(self) -> None:
+        body = b'{"error": {"code": 500, "message": "backend error", "errors": []}}'
+        self.send_response(500)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _fail  # noqa: N815 - http.server's naming
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def failing_endpoint() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Always500)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_http_500_is_retried_then_reported(failing_endpoint: str) -> None:
+    engine = _engine(failing_endpoint, deadline=2)
+    with pytest.raises(EngineError, match="did not succeed within 2 s of retries"):
+        run_bigquery(idc_sql.parse_spec(SPEC), engine=engine)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "IDC_SQL_BIGQUERY_DEADLINE": "3", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "idc_sql.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environment,
+        check=False,
+    )
+
+
+def test_cli_no_endpoint_answering(tmp_path: Path) -> None:
+    spec = tmp_path / "ct.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    out = tmp_path / "ct.s5cmd"
+    out.write_text("previous manifest\n")
+    endpoint = f"http://127.0.0.1:{_free_port()}"
+    done = _cli(
+        ["run", str(spec), "--engine", "bigquery", "--bigquery-endpoint", endpoint, "-o", str(out)],
+        tmp_path,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("idc-sql: error: the dry run did not succeed within 3 s")
+    assert f"cannot reach BigQuery at {endpoint}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert out.read_text() == "previous manifest\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ct.s5cmd", "ct.yaml"]
+
+
+def test_cli_emulator_stopped_mid_session(tmp_path: Path) -> None:
+    spec = tmp_path / "ct.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    out = tmp_path / "ct.s5cmd"
+    with Emulator() as emulator:
+        load_fixture(emulator.client())
+        args = [
+            "run",
+            str(spec),
+            "--engine",
+            "bigquery",
+            "--bigquery-endpoint",
+            emulator.endpoint,
+            "-o",
+            str(out),
+        ]
+        first = _cli(args, tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert "estimate: 0 B" in first.stderr
+        manifest = out.read_text()
+        emulator.kill()
+        second = _cli(args, tmp_path)
+    assert second.returncode == 1
+    assert "cannot reach BigQuery" in second.stderr
+    assert out.read_text() == manifest  # the earlier manifest is untouched
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_cli_query_above_the_cap(bq_emulator: Emulator, tmp_path: Path) -> None:
+    spec = tmp_path / "ct.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    out = tmp_path / "ct.s5cmd"
+    # the emulator's dry runs report 0 bytes: a cap below that refuses every query
+    done = _cli(
+        [
+            "run",
+            str(spec),
+            "--engine",
+            "bigquery",
+            "--bigquery-endpoint",
+            bq_emulator.endpoint,
+            "--max-gb",
+            "1e-12",
+            "-o",
+            str(out),
+        ],
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr  # 0 bytes is within any positive cap
+    bad = _cli(
+        [
+            "run",
+            str(spec),
+            "--engine",
+            "bigquery",
+            "--bigquery-endpoint",
+            bq_emulator.endpoint,
+            "--max-gb",
+            "0",
+            "-o",
+            str(tmp_path / "x.s5cmd"),
+        ],
+        tmp_path,
+    )
+    assert bad.returncode == 2
+    assert (
+        bad.stderr == "idc-sql: error: --max-gb must be a positive number of gigabytes, got 0.0\n"
+    )
+    assert not (tmp_path / "x.s5cmd").exists()
+
+
+def test_cli_bigquery_run_writes_a_manifest_with_provenance(
+    bq_emulator: Emulator, tmp_path: Path
+) -> None:
+    spec = tmp_path / "ct.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    out = tmp_path / "ct.s5cmd"
+    done = _cli(
+        ["run", str(spec), "--engine", "bigquery", "-o", str(out)],
+        tmp_path,
+        IDC_SQL_BIGQUERY_ENDPOINT=bq_emulator.endpoint,
+        IDC_SQL_PROJECT="idc-sql-tests",
+    )
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert "# IDC version: v25 (BigQuery bigquery-public-data.idc_v25.dicom_all" in text
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert lines and all(line.startswith("cp s3://") and line.endswith("/* .") for line in lines)
+    local = idc_sql.run({**SPEC, "where": {"Modality": "CT"}})
+    assert local.summary.series >= len(lines)
