@@ -172,7 +172,7 @@ class _Always500(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = _fail  # noqa: N815 - http.server's naming
+    do_GET = do_POST = _fail
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -319,6 +319,7 @@ def test_cli_bigquery_run_writes_a_manifest_with_provenance(
     text = out.read_text()
     assert "# IDC version: v25 (BigQuery bigquery-public-data.idc_v25.dicom_all" in text
     lines = [line for line in text.splitlines() if not line.startswith("#")]
-    assert lines and all(line.startswith("cp s3://") and line.endswith("/* .") for line in lines)
+    assert lines
+    assert all(line.startswith("cp s3://") and line.endswith("/* .") for line in lines)
     local = idc_sql.run({**SPEC, "where": {"Modality": "CT"}})
     assert local.summary.series >= len(lines)
