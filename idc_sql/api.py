@@ -48,12 +48,17 @@ def compile(  # mirrors `idc-sql compile` (shadows the builtin inside this modul
 ) -> Compiled:
     """Compile ``spec`` to SQL and bound parameters for ``engine``; needs no connection."""
     eng = _engine(engine)
-    local_version = None
+    s = as_spec(spec)
     if eng == "local":
         from .engines.local import index_release
 
-        local_version = index_release()[0]
-    return compile_plan(plan(as_spec(spec), eng, local_version=local_version), project=project)
+        return compile_plan(plan(s, "local", local_version=index_release()[0]), project=project)
+    from .engines.bigquery import dataset_of
+    from .schema import LiveSchema
+
+    # no connection: fields outside the catalog are known only from a cached live schema
+    schema = LiveSchema.cached(project, dataset_of(s.idc_version))
+    return compile_plan(plan(s, "bigquery", schema=schema), project=project)
 
 
 def run(

@@ -32,7 +32,7 @@ from typing import Literal
 from sqlglot import exp
 
 Level = Literal["collection", "patient", "study", "series", "instance"]
-Kind = Literal["string", "number", "date", "strings"]
+Kind = Literal["string", "number", "date", "strings", "numbers"]
 
 #: SOP Class UID -> name, as idc_index.sql maps them (sop_class_name).
 SOP_CLASS_NAMES: dict[str, str] = {
@@ -167,10 +167,17 @@ class Field:
     bigquery: Builder
     #: the BigQuery reading joins dicom_metadata_curated (as idc_index.sql does)
     curated: bool = False
+    #: STRING values that compare as numbers when a condition's values are numbers
+    #: (columns from the live schema and elements of repeated DICOM strings)
+    numeric_strings: bool = False
 
     @property
     def instance_level(self) -> bool:
         return self.level == "instance"
+
+    @property
+    def repeated(self) -> bool:
+        return self.kind in ("strings", "numbers")
 
     def reading(self, engine: str) -> exp.Expr | None:
         """A fresh sqlglot tree of this field's reading on ``engine`` (local or bigquery)."""

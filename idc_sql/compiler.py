@@ -124,7 +124,7 @@ class _Builder:
     def operator(self, f: Field, op: str, arg: Any, raw: exp.Expr) -> exp.Expr:
         if op == "is_null":
             missing: exp.Expr = exp.Is(this=raw.copy(), expression=exp.Null())
-            if f.kind == "strings":
+            if f.repeated:
                 size = exp.ArraySize(this=raw.copy())
                 missing = exp.or_(missing, exp.EQ(this=size, expression=exp.Literal.number(0)))
             return missing if arg else exp.Not(this=exp.paren(missing))

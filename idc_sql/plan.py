@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import catalog
 from .catalog import Field
 from .errors import SpecError, UnsupportedError
+from .schema import ELEMENT, LiveSchema, as_number, element
 from .spec import (
     AllOf,
     AnyOf,
@@ -73,7 +75,21 @@ _OPS_BY_KIND: dict[str, tuple[str, ...]] = {
     "number": ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_null"),
     "date": ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_null"),
     "strings": ("contains", "is_null"),
+    "numbers": ("contains", "is_null"),
 }
+
+
+class UnknownFieldError(SpecError):
+    """A field neither the catalog nor (when it was read) the live dicom_all schema knows."""
+
+    def __init__(self, location: str, message: str, name: str, schema_checked: bool) -> None:
+        super().__init__(location, message)
+        self.name = name
+        self.schema_checked = schema_checked
+
+
+#: the live dicom_all schema while a BigQuery plan is made (None: only the catalog)
+_SCHEMA: ContextVar[LiveSchema | None] = ContextVar("idc_sql_live_schema", default=None)
 
 
 # ----------------------------------------------------------------------------- plan nodes
@@ -148,13 +164,23 @@ def plan(
     *,
     local_version: int | None = None,
     also: tuple[str, ...] = (),
+    schema: LiveSchema | None = None,
 ) -> Plan:
     """Check ``spec`` for ``engine`` and return its plan.
 
     ``local_version`` is the IDC release of the installed local index; the local engine
     refuses any other ``idc_version``. ``also`` names fields the result must carry besides
-    the chosen columns (e.g. those a manifest's destination template names).
+    the chosen columns (e.g. those a manifest's destination template names). ``schema`` is the
+    live dicom_all schema, which lets a BigQuery cohort name any column of it.
     """
+    token = _SCHEMA.set(schema if engine == "bigquery" else None)
+    try:
+        return _plan(spec, engine, local_version, also)
+    finally:
+        _SCHEMA.reset(token)
+
+
+def _plan(spec: Spec, engine: Engine, local_version: int | None, also: tuple[str, ...]) -> Plan:
     if engine not in ENGINES:
         raise SpecError("", f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     where = spec.origin
@@ -248,10 +274,20 @@ def _column(name: str, engine: Engine, where: str) -> Field:
 
 
 def _field(name: str, engine: Engine, where: str) -> Field:
+    match = ELEMENT.match(name)
+    if match:
+        base = _field(match["name"], engine, where)
+        if not base.repeated:
+            raise SpecError(
+                where,
+                f"{base.name} holds one value per instance; [i] reads an "
+                "element of a repeated field (e.g. PixelSpacing[0])",
+            )
+        return element(base, int(match["index"]))
     try:
-        f = catalog.lookup(name)
-    except KeyError as e:
-        raise SpecError(where, str(e.args[0])) from None
+        f = catalog.field(name)
+    except KeyError:
+        return _uncatalogued(name, engine, where)
     if f.reading(engine) is None:
         raise UnsupportedError(
             where,
@@ -259,6 +295,30 @@ def _field(name: str, engine: Engine, where: str) -> Field:
             "run this cohort with --engine bigquery",
         )
     return f
+
+
+def _uncatalogued(name: str, engine: Engine, where: str) -> Field:
+    schema = _SCHEMA.get()
+    if engine == "bigquery" and schema is not None:
+        f = schema.field(name)
+        if f is not None:
+            return f
+        column = schema.columns.get(name.casefold())
+        if column is not None:
+            from .schema import unsupported_reason
+
+            raise UnsupportedError(where, unsupported_reason(column))
+    pool = list(catalog.FIELDS) + (schema.names if schema is not None else [])
+    close = catalog.suggest(name, pool)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    message = f"unknown field {name!r}{hint}"
+    if engine == "local":
+        message += " (`idc-sql fields --engine local` lists the local fields)"
+    elif schema is None:
+        message += " (not in the catalog; not checked against the live dicom_all schema)"
+    else:
+        message += f" (neither in the catalog nor in {schema.source})"
+    raise UnknownFieldError(where, message, name, schema_checked=schema is not None)
 
 
 # ----------------------------------------------------------------------------- predicates
@@ -302,6 +362,8 @@ def _atom(name: str, condition: Any, engine: Engine, instances: Any, where: str)
         raw = [("in", condition)]
     else:
         raw = [("eq", condition)]
+    if f.numeric_strings and f.kind == "string" and _all_numbers(raw):
+        f = as_number(f)
     allowed = _OPS_BY_KIND[f.kind]
     ops = []
     for op, value in raw:
@@ -312,8 +374,20 @@ def _atom(name: str, condition: Any, engine: Engine, instances: Any, where: str)
     return Atom(field=f, ops=tuple(ops), instances=instances)
 
 
+def _all_numbers(raw: list[tuple[str, Any]]) -> bool:
+    values = [
+        v
+        for op, value in raw
+        if op != "is_null"
+        for v in (value if isinstance(value, list) else [value])
+    ]
+    return bool(values) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    )
+
+
 def _wrong_op(f: Field, op: str, explicit: bool) -> str:
-    if f.kind == "strings":
+    if f.repeated:
         what = "a value" if not explicit else f"'{op}'"
         return (
             f"{f.name} holds several values per instance; {what} cannot compare with it: "
@@ -344,10 +418,6 @@ def _check_value(f: Field, op: str, value: Any, where: str) -> Any:
         return value
     if op in ("like", "ilike"):
         return value
-    if op == "contains" and not isinstance(value, str):
-        raise SpecError(
-            where, f"{f.name} holds text values; got {type(value).__name__} {value!r} (quote it)"
-        )
     return _scalar(f, value, where)
 
 
@@ -359,7 +429,7 @@ def _scalar(f: Field, value: Any, where: str) -> Any:
         raise SpecError(
             where, f"{f.name} compares as text; got {type(value).__name__} {value!r} (quote it)"
         )
-    if kind == "number":
+    if kind in ("number", "numbers"):
         if isinstance(value, int | float) and not isinstance(value, bool):
             if isinstance(value, float) and not math.isfinite(value):
                 raise SpecError(where, f"{f.name} needs a finite number, got {value!r}")

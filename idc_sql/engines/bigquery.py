@@ -249,6 +249,29 @@ class BigQueryEngine:
 
         return bigquery.DEFAULT_RETRY.with_deadline(self.settings.deadline)
 
+    # ---- planning: the catalog first, the live schema when a name is not in it
+
+    def plan(self, spec: Any, also: tuple[str, ...] = ()) -> Any:
+        from ..plan import UnknownFieldError, plan
+        from ..schema import LiveSchema
+
+        dataset = dataset_of(spec.idc_version)
+        schema = LiveSchema.cached(self.settings.data_project, dataset)
+        try:
+            return plan(spec, "bigquery", also=also, schema=schema)
+        except UnknownFieldError:
+            pass  # not in the catalog (nor in a cached schema, which may be old): ask BigQuery
+        return plan(spec, "bigquery", also=also, schema=self.live_schema(dataset))
+
+    def live_schema(self, dataset: str) -> Any:
+        """The dicom_all schema of ``dataset`` from BigQuery (``get_table``: free), cached."""
+        from ..schema import LiveSchema
+
+        project = self.settings.data_project
+        with self._errors(f"reading the schema of {project}.{dataset}.dicom_all", None):
+            table = self.client.get_table(f"{project}.{dataset}.dicom_all", retry=self._retry())
+        return LiveSchema.from_table(table, project, dataset)
+
     # ---- running
 
     def estimate(self, compiled: Compiled, cohort: str) -> CostDecision:
@@ -415,6 +438,10 @@ def _cancel_on_interrupt(job: Any) -> Iterator[None]:
 # ----------------------------------------------------------------------------- from a spec
 
 
+def dataset_of(version: Any) -> str:
+    return "idc_current" if version in (None, "current") else f"idc_v{int(version)}"
+
+
 @dataclass
 class Estimate:
     """What ``--dry-run`` shows."""
@@ -442,13 +469,12 @@ def run_bigquery(
     ``report`` receives the estimate line (the CLI prints it).
     """
     from ..compiler import compile_plan
-    from ..plan import plan
     from ..spec import digest
 
     engine = engine or BigQueryEngine(
         Settings.resolve(project=project, endpoint=endpoint, max_gb=max_gb, **settings)
     )
-    compiled = compile_plan(plan(spec, "bigquery", also=also), project=engine.settings.data_project)
+    compiled = compile_plan(engine.plan(spec, also), project=engine.settings.data_project)
     decision = engine.estimate(compiled, spec.name)
     if report is not None:
         report(decision.message)
