@@ -31,7 +31,7 @@ from typing import Literal
 
 from sqlglot import exp
 
-Level = Literal["collection", "patient", "study", "series", "instance"]
+Level = Literal["collection", "patient", "study", "series", "instance", "segment"]
 Kind = Literal["string", "number", "date", "strings", "numbers"]
 
 #: SOP Class UID -> name, as idc_index.sql maps them (sop_class_name).
@@ -174,6 +174,10 @@ class Field:
     @property
     def instance_level(self) -> bool:
         return self.level == "instance"
+
+    @property
+    def segment_level(self) -> bool:
+        return self.level == "segment"
 
     @property
     def repeated(self) -> bool:
@@ -400,6 +404,53 @@ _FIELDS: tuple[Field, ...] = (
     _instance("InstanceNumber", "instance number within the series", kind="number"),
     _instance("crdc_instance_uuid", "IDC's identifier of this version of the instance"),
 )
+
+
+def _segment(name: str, description: str, record: str | None, column: str) -> Field:
+    """A property of one segment of a DICOM SEG series (BigQuery's ``segmentations`` table)."""
+    return Field(
+        name=name,
+        level="segment",
+        kind="string",
+        bq_type="STRING",
+        bq_mode="NULLABLE",
+        description=description,
+        local=None,
+        bigquery=lambda: (
+            exp.column(column, table=record, db="seg")
+            if record
+            else exp.column(column, table="seg")
+        ),
+    )
+
+
+_SEGMENT_FIELDS: tuple[Field, ...] = (
+    _segment(
+        "SegmentedPropertyType",
+        "what a segment of a SEG series segments (code meaning, e.g. Liver, Neoplasm)",
+        "SegmentedPropertyType",
+        "CodeMeaning",
+    ),
+    _segment(
+        "SegmentedPropertyCategory",
+        "category of a segment (code meaning, e.g. Anatomical Structure)",
+        "SegmentedPropertyCategory",
+        "CodeMeaning",
+    ),
+    _segment(
+        "AnatomicRegion",
+        "anatomic region of a segment (code meaning)",
+        "AnatomicRegion",
+        "CodeMeaning",
+    ),
+    _segment(
+        "SegmentAlgorithmType",
+        "how a segment was made (AUTOMATIC, SEMIAUTOMATIC, MANUAL)",
+        None,
+        "SegmentAlgorithmType",
+    ),
+)
+_FIELDS = _FIELDS + _SEGMENT_FIELDS
 
 FIELDS: dict[str, Field] = {f.name: f for f in _FIELDS}
 _BY_FOLDED: dict[str, Field] = {f.name.casefold(): f for f in _FIELDS}

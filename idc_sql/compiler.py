@@ -30,6 +30,8 @@ from .plan import DEFAULT_ORDER, And, Atom, Has, Negate, Node, Or, Plan, Selecti
 from .plan import fields_in as _fields_in
 
 SERIES = "series"
+SEGMENT_MATCHES = "segment_matches"
+REFERENCES = "segment_references"
 ROW = "_row"
 BIGQUERY_PUBLIC_PROJECT = "bigquery-public-data"
 
@@ -107,6 +109,10 @@ class _Builder:
     params: dict[str, Any] = field(default_factory=dict)
     #: instance-level atoms (grouped engines): atom -> column name in the series relation
     aggregates: dict[Atom, str] = field(default_factory=dict)
+    #: segment-level atoms: atom -> column name, aggregated over each SEG series' segments
+    segment_aggregates: dict[Atom, str] = field(default_factory=dict)
+    #: a segmented_by relation needs the SEG -> segmented series references
+    references: bool = False
     depth: int = 0
 
     def param(self, value: Any) -> exp.Expr:
@@ -162,6 +168,8 @@ class _Builder:
         if isinstance(node, Atom):
             if node.field.instance_level:
                 return exp.column(self.aggregates[node], table=alias)
+            if node.field.segment_level:
+                return exp.column(self.segment_aggregates[node], table=alias)
             return self.condition(node, exp.column(node.field.name, table=alias))
         if isinstance(node, And):
             return exp.and_(*(self.predicate(i, alias) for i in node.items))
@@ -173,6 +181,8 @@ class _Builder:
         assert isinstance(node, Has)
         self.depth += 1
         inner_alias = f"s{self.depth}"
+        if node.level == "segmentation":
+            return self.segmented_by(node, alias, inner_alias)
         keys = ("StudyInstanceUID",) if node.level == "study" else ("collection_id", "PatientID")
         joins = [
             exp.EQ(this=exp.column(k, table=inner_alias), expression=exp.column(k, table=alias))
@@ -185,20 +195,97 @@ class _Builder:
         )
         return exp.Exists(this=sub)
 
+    def segmented_by(self, node: Has, alias: str, inner: str) -> exp.Expr:
+        """EXISTS a SEG series that references this series and matches the predicate."""
+        refs = f"r{self.depth}"
+        sub = (
+            exp.select(exp.Literal.number(1))
+            .from_(exp.table_(REFERENCES).as_(refs))
+            .join(
+                exp.table_(SERIES).as_(inner),
+                on=exp.EQ(
+                    this=exp.column("SeriesInstanceUID", table=inner),
+                    expression=exp.column("seg_series", table=refs),
+                ),
+            )
+            .where(
+                exp.and_(
+                    exp.EQ(
+                        this=exp.column("segmented_series", table=refs),
+                        expression=exp.column("SeriesInstanceUID", table=alias),
+                    ),
+                    self.predicate(node.item, inner),
+                )
+            )
+        )
+        return exp.Exists(this=sub)
+
     # ---- the series relation
 
     def collect(self, node: Node | None) -> None:
-        """Name a column for every instance-level atom (grouped engines aggregate them)."""
+        """Name a column for every atom that is aggregated: per instance, or per segment."""
         if node is None:
             return
         if isinstance(node, Atom):
             if node.field.instance_level and node not in self.aggregates:
                 self.aggregates[node] = f"_match{len(self.aggregates)}"
+            if node.field.segment_level and node not in self.segment_aggregates:
+                self.segment_aggregates[node] = f"_segment{len(self.segment_aggregates)}"
         elif isinstance(node, And | Or):
             for item in node.items:
                 self.collect(item)
         else:
+            if isinstance(node, Has) and node.level == "segmentation":
+                self.references = True
             self.collect(node.item)
+
+    def side_relations(self, version: Any, project: str) -> list[tuple[str, exp.Select]]:
+        """CTEs the series relation and the predicates read besides dicom_all."""
+        out = []
+        source = self.target.source(version, project)
+        if self.segment_aggregates:
+            segments = exp.table_(
+                "segmentations", db=source.db, catalog=source.catalog, quoted=True
+            ).as_("seg")
+            matches = [exp.column("SeriesInstanceUID", table="seg").as_("SeriesInstanceUID")]
+            for atom, name in self.segment_aggregates.items():
+                read = atom.field.reading(self.target.engine)
+                assert read is not None
+                matches.append(exp.alias_(exp.LogicalOr(this=self.condition(atom, read)), name))
+            out.append(
+                (
+                    SEGMENT_MATCHES,
+                    exp.select(*matches)
+                    .from_(segments)
+                    .group_by(exp.column("SeriesInstanceUID", table="seg")),
+                )
+            )
+        if self.references:
+            instances = source.copy().as_("dicom_all")
+            # BigQuery names an UNNEST's element by a column alias
+            ref = exp.Unnest(
+                expressions=[exp.column("ReferencedSeriesSequence", table="dicom_all")],
+                alias=exp.TableAlias(columns=[exp.to_identifier("ref")]),
+            )
+            out.append(
+                (
+                    REFERENCES,
+                    exp.select(
+                        exp.column("SeriesInstanceUID", table="dicom_all").as_("seg_series"),
+                        exp.column("SeriesInstanceUID", table="ref").as_("segmented_series"),
+                    )
+                    .distinct()
+                    .from_(instances)
+                    .join(ref, join_type="cross")
+                    .where(
+                        exp.EQ(
+                            this=exp.column("Modality", table="dicom_all"),
+                            expression=exp.Literal.string("SEG"),
+                        )
+                    ),
+                )
+            )
+        return out
 
     def series(self, fields: list[Field], version: Any, project: str) -> exp.Select:
         selects: list[exp.Expr] = []
@@ -219,12 +306,26 @@ class _Builder:
             else:
                 agg = exp.LogicalOr(this=cond)
             selects.append(exp.alias_(agg, name))
+        for name in self.segment_aggregates.values():
+            # one row per SEG series in segment_matches; a series without segments: no match
+            selects.append(
+                exp.alias_(exp.AnyValue(this=exp.column(name, table="segment_matches")), name)
+            )
         source = self.target.source(version, project)
         if self.target.row_order is not None:
             selects.append(exp.alias_(self.target.row_order.copy(), ROW))
         if not self.target.grouped:
             return exp.select(*selects).from_(source)
         query = exp.select(*selects).from_(source.as_("dicom_all"))
+        if self.segment_aggregates:
+            query = query.join(
+                exp.table_(SEGMENT_MATCHES).as_("segment_matches"),
+                on=exp.EQ(
+                    this=exp.column("SeriesInstanceUID", table="dicom_all"),
+                    expression=exp.column("SeriesInstanceUID", table="segment_matches"),
+                ),
+                join_type="left",
+            )
         if curated:
             query = query.join(
                 exp.table_(
@@ -252,7 +353,7 @@ def compile_plan(plan: Plan, *, project: str = BIGQUERY_PUBLIC_PROJECT) -> Compi
 
     needed: dict[str, Field] = {}
     for f in (*plan.output, *_selection_fields(sel)):
-        if not f.instance_level:
+        if not (f.instance_level or f.segment_level):
             needed.setdefault(f.name, f)
     if target.row_order is None:
         from .catalog import field as catalog_field
@@ -266,6 +367,8 @@ def compile_plan(plan: Plan, *, project: str = BIGQUERY_PUBLIC_PROJECT) -> Compi
     series = b.series(list(needed.values()), plan.idc_version, project)
     outer = exp.select(*(exp.column(f.name, quoted=True) for f in plan.output)).from_(SERIES)
     outer = _restrict(b, outer, sel, SERIES)
+    for name, relation in b.side_relations(plan.idc_version, project):
+        outer = outer.with_(name, as_=relation)
     tree = outer.with_(SERIES, as_=series)
     return Compiled(
         engine=target.engine,

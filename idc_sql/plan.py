@@ -26,6 +26,7 @@ from .spec import (
     Not,
     Ops,
     PatientHas,
+    SegmentedBy,
     SetSpec,
     Spec,
     StudyHas,
@@ -121,9 +122,10 @@ class Negate:
 
 @dataclass(frozen=True)
 class Has:
-    """The series' study (``level='study'``) or patient has a series matching ``item``."""
+    """The series' study or patient has a series matching ``item``; or (``segmentation``) the
+    series is segmented by a SEG series matching it."""
 
-    level: Literal["study", "patient"]
+    level: Literal["study", "patient", "segmentation"]
     item: Node
 
 
@@ -264,7 +266,7 @@ def _order(keys: list[str], engine: Engine, where: str) -> list[tuple[Field, boo
 
 def _column(name: str, engine: Engine, where: str) -> Field:
     f = _field(name, engine, where)
-    if f.instance_level:
+    if f.instance_level or f.segment_level:
         raise UnsupportedError(
             where,
             f"{f.name} is recorded per instance and a series has many values; "
@@ -289,11 +291,12 @@ def _field(name: str, engine: Engine, where: str) -> Field:
     except KeyError:
         return _uncatalogued(name, engine, where)
     if f.reading(engine) is None:
-        raise UnsupportedError(
-            where,
-            f"{f.name} is a per-instance DICOM attribute the local index does not carry; "
-            "run this cohort with --engine bigquery",
+        what = (
+            "describes the segments of DICOM SEG series (BigQuery's segmentations table)"
+            if f.segment_level
+            else "is a per-instance DICOM attribute the local index does not carry"
         )
+        raise UnsupportedError(where, f"{f.name} {what}; run this cohort with --engine bigquery")
     return f
 
 
@@ -346,6 +349,17 @@ def _predicate(node: Any, engine: Engine, instances: Any, where: str) -> Node:
     if isinstance(node, PatientHas):
         return Has(
             "patient", _predicate(node.patient_has, engine, instances, f"{where}.patient_has")
+        )
+    if isinstance(node, SegmentedBy):
+        if engine == "local":
+            raise UnsupportedError(
+                f"{where}.segmented_by",
+                "which series a segmentation (SEG) references is known from dicom_all; "
+                "run this cohort with --engine bigquery",
+            )
+        return Has(
+            "segmentation",
+            _predicate(node.segmented_by, engine, instances, f"{where}.segmented_by"),
         )
     assert isinstance(node, FieldConditions)
     atoms = tuple(

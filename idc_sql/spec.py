@@ -61,7 +61,7 @@ OPERATORS = (
     "is_null",
     "contains",
 )
-NODE_KEYS = ("all", "any", "not", "study_has", "patient_has")
+NODE_KEYS = ("all", "any", "not", "study_has", "patient_has", "segmented_by")
 SET_KEYS = ("union", "intersect", "except")
 
 Scalar = Annotated[
@@ -170,6 +170,12 @@ class PatientHas(_Strict):
     patient_has: Predicate
 
 
+class SegmentedBy(_Strict):
+    """The series is segmented by a SEG series matching the predicate (BigQuery only)."""
+
+    segmented_by: Predicate
+
+
 class FieldConditions(RootModel[dict[str, Condition]]):
     """Field names mapped to conditions; several fields are ANDed."""
 
@@ -186,6 +192,7 @@ def _predicate_kind(value: Any) -> str | None:
             Not: "not",
             StudyHas: "study_has",
             PatientHas: "patient_has",
+            SegmentedBy: "segmented_by",
             FieldConditions: "fields",
         }.get(type(value))
     if not isinstance(value, Mapping):
@@ -203,6 +210,7 @@ Predicate = Annotated[
         Annotated[Not, Tag("not")],
         Annotated[StudyHas, Tag("study_has")],
         Annotated[PatientHas, Tag("patient_has")],
+        Annotated[SegmentedBy, Tag("segmented_by")],
         Annotated[FieldConditions, Tag("fields")],
     ],
     Discriminator(
@@ -210,7 +218,7 @@ Predicate = Annotated[
         custom_error_type="predicate",
         custom_error_message=(
             "a predicate is a mapping with exactly one of all, any, not, study_has, "
-            "patient_has, or a mapping of field names to conditions"
+            "patient_has, segmented_by, or a mapping of field names to conditions"
         ),
     ),
 ]
@@ -451,6 +459,7 @@ def _locate(loc: tuple[Any, ...], data: Any) -> tuple[list[str | int], Any]:
 
 
 _TAGS = {
+    "segmented_by",
     "fields",
     "ops",
     "scalar",
@@ -503,8 +512,8 @@ def _message(error: Any, loc: list[str | int], parent: Any) -> str:
     if kind == "predicate":
         if isinstance(value, Mapping) and any(k in value for k in NODE_KEYS):
             return (
-                "a predicate has exactly one of all, any, not, study_has, patient_has "
-                f"and nothing beside it; got keys {', '.join(map(str, value))}"
+                "a predicate has exactly one of all, any, not, study_has, patient_has, "
+                f"segmented_by and nothing beside it; got keys {', '.join(map(str, value))}"
             )
         return f"a predicate is a mapping (e.g. {{Modality: CT}}), got {_describe(value)}"
     if kind in ("too_short", "too_long") and key == "between":

@@ -67,6 +67,8 @@ DICOM_ALL_COLUMNS = frozenset(
         "PatientSex",
         "PatientWeight",
         "PatientSize",
+        # SEG instances name the series they segment (a REPEATED RECORD, as in IDC)
+        "ReferencedSeriesSequence",
         "StudyDate",
         "StudyDescription",
         "BodyPartExamined",

@@ -145,8 +145,24 @@ def stable_uuid(key: str) -> str:
 
 
 def dicom_all_rows(series: Sequence[Row]) -> list[Row]:
-    """One row per instance of each series (``instanceCount`` rows per series)."""
-    return [row for one in series for row in _series_instances(one)]
+    """One row per instance of each series (``instanceCount`` rows per series).
+
+    A SEG instance's ``ReferencedSeriesSequence`` names the series it segments (the study's
+    ``segmented_source``), as DICOM's Common Instance Reference module does.
+    """
+    studies: dict[str, list[Row]] = defaultdict(list)
+    for one in series:
+        studies[one["StudyInstanceUID"]].append(one)
+    rows = []
+    for one in series:
+        source = None
+        if one["SOPClassUID"] in SEG_SOP_CLASSES:
+            source = segmented_source(studies[one["StudyInstanceUID"]])
+        references = [{"SeriesInstanceUID": source["SeriesInstanceUID"]}] if source else []
+        rows.extend(
+            {**row, "ReferencedSeriesSequence": references} for row in _series_instances(one)
+        )
+    return rows
 
 
 def _series_instances(series: Row) -> Iterator[Row]:

@@ -166,3 +166,86 @@ def test_unknown_columns_get_suggestions_from_the_live_schema(engine: BigQueryEn
 def test_the_local_engine_names_bigquery() -> None:
     with pytest.raises(UnsupportedError, match="run this cohort with --engine bigquery"):
         idc_sql.compile({"name": "t", "where": {"SliceThickness": {"lte": 1}}}, "local")
+
+
+# ----------------------------------------------------------------------------- segmentations
+
+
+@pytest.fixture(scope="module")
+def segments() -> list[Row]:
+    return [dict(r) for r in next(t for t in fixture_tables() if t.name == "segmentations").rows]
+
+
+def _meaning(code: Any) -> str | None:
+    return code["CodeMeaning"] if code else None
+
+
+def test_segmentations_of_a_segmented_property(engine: BigQueryEngine, segments: list[Row]) -> None:
+    kinds = sorted({_meaning(s["SegmentedPropertyType"]) for s in segments} - {None})
+    assert len(kinds) > 2
+    for kind in kinds[:3]:
+        expected = {
+            s["SeriesInstanceUID"] for s in segments if _meaning(s["SegmentedPropertyType"]) == kind
+        }
+        assert _selected(engine, {"SegmentedPropertyType": kind}) == expected, kind
+
+
+def test_segmentations_of_an_anatomic_region(engine: BigQueryEngine, segments: list[Row]) -> None:
+    region = next(_meaning(s["AnatomicRegion"]) for s in segments if s["AnatomicRegion"])
+    expected = {s["SeriesInstanceUID"] for s in segments if _meaning(s["AnatomicRegion"]) == region}
+    assert _selected(engine, {"AnatomicRegion": {"ilike": region.upper()}}) == expected
+
+
+def test_series_segmented_by(
+    engine: BigQueryEngine, segments: list[Row], instances: dict[str, list[Row]]
+) -> None:
+    kind = _meaning(segments[0]["SegmentedPropertyType"])
+    segs = {
+        s["SeriesInstanceUID"] for s in segments if _meaning(s["SegmentedPropertyType"]) == kind
+    }
+    expected = {
+        ref["SeriesInstanceUID"]
+        for uid in segs
+        for row in instances[uid]
+        for ref in row["ReferencedSeriesSequence"]
+    }
+    assert expected
+    where = {"segmented_by": {"SegmentedPropertyType": kind}}
+    assert _selected(engine, where) == expected
+    # any segmentation at all
+    all_sources = {
+        ref["SeriesInstanceUID"]
+        for rows in instances.values()
+        for row in rows
+        for ref in row.get("ReferencedSeriesSequence") or []
+    }
+    assert _selected(engine, {"segmented_by": {"Modality": "SEG"}}) == all_sources
+
+
+def test_study_has_a_segmentation_of(
+    engine: BigQueryEngine, segments: list[Row], instances: dict[str, list[Row]]
+) -> None:
+    kind = _meaning(segments[-1]["SegmentedPropertyType"])
+    studies = {
+        s["StudyInstanceUID"] for s in segments if _meaning(s["SegmentedPropertyType"]) == kind
+    }
+    expected = {uid for uid, rows in instances.items() if rows[0]["StudyInstanceUID"] in studies}
+    where = {"all": [{"Modality": {"ne": "SEG"}}, {"study_has": {"SegmentedPropertyType": kind}}]}
+    expected = {u for u in expected if instances[u][0]["Modality"] != "SEG"}
+    assert _selected(engine, where) == expected
+
+
+@pytest.mark.parametrize(
+    ("where", "place"),
+    [
+        ({"SegmentedPropertyType": "Liver"}, "where.SegmentedPropertyType"),
+        ({"segmented_by": {"Modality": "SEG"}}, "where.segmented_by"),
+    ],
+)
+def test_the_local_engine_refuses_segmentation_predicates(
+    where: dict[str, Any], place: str
+) -> None:
+    with pytest.raises(UnsupportedError) as caught:
+        idc_sql.compile({"name": "t", "where": where}, "local")
+    assert caught.value.location == place
+    assert caught.value.message.endswith("run this cohort with --engine bigquery")
