@@ -323,3 +323,40 @@ def test_cli_bigquery_run_writes_a_manifest_with_provenance(
     assert all(line.startswith("cp s3://") and line.endswith("/* .") for line in lines)
     local = idc_sql.run({**SPEC, "where": {"Modality": "CT"}})
     assert local.summary.series >= len(lines)
+
+
+class _SlowJobClient(EstimatingClient):
+    """Real jobs, reported as still running once, so that the engine waits on them."""
+
+    def __init__(self, client: bigquery.Client) -> None:
+        super().__init__(client, estimate=0)
+        self.cancelled: list[str] = []
+
+    def query(self, sql: str, job_config: Any = None, **kwargs: Any) -> Any:
+        job = super().query(sql, job_config=job_config, **kwargs)
+        if job_config is not None and not job_config.dry_run:
+            real_cancel = job.cancel
+            job.done = lambda *a, **k: False
+
+            def cancel(*args: Any, **kw: Any) -> Any:
+                self.cancelled.append(job.job_id)
+                return real_cancel(*args, **kw)
+
+            job.cancel = cancel
+        return job
+
+
+def test_ctrl_c_cancels_the_running_job(
+    bq_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _engine(bq_emulator.endpoint)
+    client = _SlowJobClient(bq_emulator.client())
+    engine._client = client
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("idc_sql.engines.bigquery.time.sleep", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_bigquery(idc_sql.parse_spec(SPEC), engine=engine)
+    assert len(client.cancelled) == 1
