@@ -1,0 +1,60 @@
+WITH segment_matches AS (
+  SELECT
+    seg.SeriesInstanceUID AS SeriesInstanceUID,
+    LOGICAL_OR(LOWER(seg.SegmentedPropertyType.CodeMeaning) LIKE LOWER(@p1)) AS _segment0
+  FROM `bigquery-public-data`.`idc_current`.`segmentations` AS seg
+  GROUP BY
+    seg.SeriesInstanceUID
+), segment_references AS (
+  SELECT DISTINCT
+    dicom_all.SeriesInstanceUID AS seg_series,
+    ref.SeriesInstanceUID AS segmented_series
+  FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
+  CROSS JOIN UNNEST(dicom_all.ReferencedSeriesSequence) AS ref
+  WHERE
+    dicom_all.Modality = 'SEG'
+), series AS (
+  SELECT
+    dicom_all.SeriesInstanceUID AS `SeriesInstanceUID`,
+    ANY_VALUE(dicom_all.collection_id) AS `collection_id`,
+    ANY_VALUE(dicom_all.PatientID) AS `PatientID`,
+    ANY_VALUE(dicom_all.StudyInstanceUID) AS `StudyInstanceUID`,
+    ANY_VALUE(dicom_all.Modality) AS `Modality`,
+    COUNT(dicom_all.SOPInstanceUID) AS `instanceCount`,
+    SUM(SAFE_CAST(dicom_all.instance_size AS FLOAT64)) / 1000000.0 AS `series_size_MB`,
+    ANY_VALUE(dicom_all.aws_bucket) AS `aws_bucket`,
+    ANY_VALUE(dicom_all.crdc_series_uuid) AS `crdc_series_uuid`,
+    ANY_VALUE(segment_matches._segment0) AS _segment0
+  FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
+  LEFT JOIN segment_matches AS segment_matches
+    ON dicom_all.SeriesInstanceUID = segment_matches.SeriesInstanceUID
+  GROUP BY
+    dicom_all.SeriesInstanceUID
+)
+SELECT
+  `collection_id`,
+  `PatientID`,
+  `StudyInstanceUID`,
+  `SeriesInstanceUID`,
+  `Modality`,
+  `instanceCount`,
+  `series_size_MB`,
+  `aws_bucket`,
+  `crdc_series_uuid`
+FROM series
+WHERE
+  series.Modality = @p0
+  AND EXISTS(
+    SELECT
+      1
+    FROM segment_references AS r1
+    JOIN series AS s1
+      ON s1.SeriesInstanceUID = r1.seg_series
+    WHERE
+      r1.segmented_series = series.SeriesInstanceUID AND s1._segment0
+  )
+ORDER BY
+  `collection_id` ASC NULLS LAST,
+  `PatientID` ASC NULLS LAST,
+  `StudyInstanceUID` ASC NULLS LAST,
+  `SeriesInstanceUID` ASC NULLS LAST
