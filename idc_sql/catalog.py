@@ -403,7 +403,29 @@ _FIELDS: tuple[Field, ...] = (
     _instance("SOPInstanceUID", "unique identifier of the instance"),
     _instance("InstanceNumber", "instance number within the series", kind="number"),
     _instance("crdc_instance_uuid", "IDC's identifier of this version of the instance"),
+    Field(
+        name="referenced_series",
+        level="instance",
+        kind="strings",
+        bq_type="STRING",
+        bq_mode="REPEATED",
+        description="SeriesInstanceUIDs the instance references (ReferencedSeriesSequence), "
+        "e.g. the series a SEG segments",
+        local=None,
+        bigquery=lambda: _referenced_series(),
+    ),
 )
+
+
+def _referenced_series() -> exp.Expr:
+    """ARRAY(SELECT ref.SeriesInstanceUID FROM UNNEST(dicom_all.ReferencedSeriesSequence) ref)."""
+    ref = exp.Unnest(
+        expressions=[_col("ReferencedSeriesSequence")],
+        alias=exp.TableAlias(columns=[exp.to_identifier("ref")]),
+    )
+    return exp.Array(
+        expressions=[exp.select(exp.column("SeriesInstanceUID", table="ref")).from_(ref)]
+    )
 
 
 def _segment(name: str, description: str, record: str | None, column: str) -> Field:

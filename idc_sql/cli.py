@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -115,12 +116,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from . import api
+    from .errors import UsageError
     from .manifests import check_destination, check_output, resolve_format, write
+    from .spec import source_files
 
     spec = api.as_spec(args.spec)
     fmt = resolve_format(args.output, args.format)
     output = args.output or f"{spec.name}.{fmt}"
     check_output(output)
+    if output != "-" and Path(output).resolve() in source_files(spec):
+        raise UsageError(
+            f"-o {output} is a specification this cohort is read from; "
+            "write the result to another file"
+        )
     also: tuple[str, ...] = ()
     if fmt == "s5cmd":
         also = tuple(n for _, n in check_destination(args.destination) if n is not None)

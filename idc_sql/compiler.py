@@ -117,7 +117,7 @@ class _Builder:
 
     def param(self, value: Any) -> exp.Expr:
         name = f"p{len(self.params)}"
-        self.params[name] = value
+        self.params[name] = list(value) if isinstance(value, tuple) else value
         return exp.Placeholder(this=name)
 
     # ---- atoms
@@ -220,6 +220,30 @@ class _Builder:
         )
         return exp.Exists(this=sub)
 
+    def _references(self, source: exp.Table) -> exp.Select:
+        """SEG series and the series they segment, from the catalog's readings per instance."""
+        from .catalog import field as catalog_field
+
+        referenced = catalog_field("referenced_series").reading(self.target.engine)
+        modality = catalog_field("Modality").reading(self.target.engine)
+        assert referenced is not None
+        assert isinstance(modality, exp.AnyValue)
+        # BigQuery names an UNNEST's element by a column alias
+        ref = exp.Unnest(
+            expressions=[referenced],
+            alias=exp.TableAlias(columns=[exp.to_identifier("segmented_series")]),
+        )
+        return (
+            exp.select(
+                exp.column("SeriesInstanceUID", table="dicom_all").as_("seg_series"),
+                exp.column("segmented_series"),
+            )
+            .distinct()
+            .from_(source.copy().as_("dicom_all"))
+            .join(ref, join_type="cross")
+            .where(exp.EQ(this=modality.this, expression=exp.Literal.string("SEG")))
+        )
+
     # ---- the series relation
 
     def collect(self, node: Node | None) -> None:
@@ -261,30 +285,7 @@ class _Builder:
                 )
             )
         if self.references:
-            instances = source.copy().as_("dicom_all")
-            # BigQuery names an UNNEST's element by a column alias
-            ref = exp.Unnest(
-                expressions=[exp.column("ReferencedSeriesSequence", table="dicom_all")],
-                alias=exp.TableAlias(columns=[exp.to_identifier("ref")]),
-            )
-            out.append(
-                (
-                    REFERENCES,
-                    exp.select(
-                        exp.column("SeriesInstanceUID", table="dicom_all").as_("seg_series"),
-                        exp.column("SeriesInstanceUID", table="ref").as_("segmented_series"),
-                    )
-                    .distinct()
-                    .from_(instances)
-                    .join(ref, join_type="cross")
-                    .where(
-                        exp.EQ(
-                            this=exp.column("Modality", table="dicom_all"),
-                            expression=exp.Literal.string("SEG"),
-                        )
-                    ),
-                )
-            )
+            out.append((REFERENCES, self._references(source)))
         return out
 
     def series(self, fields: list[Field], version: Any, project: str) -> exp.Select:
@@ -420,8 +421,9 @@ def _restrict(
         query = query.where(b.predicate(sel.where, alias))
     if not top and sel.limit is None:
         return query
+    # ordered as compared: numbers stored as DICOM strings as numbers
     order = [
-        exp.Ordered(this=exp.column(f.name, quoted=True), desc=desc, nulls_first=False)
+        exp.Ordered(this=_typed(f, exp.column(f.name, quoted=True)), desc=desc, nulls_first=False)
         for f, desc in sel.order
     ]
     if b.target.row_order is not None:

@@ -96,12 +96,12 @@ class CohortResult:
         """Run a statement built over the cohort query (e.g. a COPY), parameters bound."""
         self._run(statement, lambda con, sql, params: con.execute(sql, params))
 
-    def relation(self, query: exp.Expr) -> duckdb.DuckDBPyRelation:
-        """A query built over the cohort query, as a DuckDB relation, parameters bound."""
-        relation: duckdb.DuckDBPyRelation = self._run(
-            query, lambda con, sql, params: con.sql(sql, params=params)
+    def fetch(self, query: exp.Expr, how: str = "fetchall") -> Any:
+        """Run a query built over the cohort query and read its result (``fetchall``,
+        ``to_arrow_table`` or ``df``), parameters bound."""
+        return self._run(
+            query, lambda con, sql, params: getattr(con.sql(sql, params=params), how)()
         )
-        return relation
 
     def _run(self, statement: exp.Expr, how: Any) -> Any:
         import duckdb
@@ -131,7 +131,7 @@ class CohortResult:
             cohort = rows.subquery("cohort")
 
             def one(*aggregates: exp.Expr) -> tuple[Any, ...]:
-                (row,) = self.relation(exp.select(*aggregates).from_(cohort.copy())).fetchall()
+                (row,) = self.fetch(exp.select(*aggregates).from_(cohort.copy()))
                 return tuple(row)
 
             def distinct(*columns: str) -> exp.Expr:
@@ -171,12 +171,12 @@ class CohortResult:
 
     def to_arrow(self) -> pyarrow.Table:
         """The chosen columns as an Arrow table, one row per series, in the cohort's order."""
-        table: pyarrow.Table = self.relation(self.select()).to_arrow_table()
+        table: pyarrow.Table = self.fetch(self.select(), "to_arrow_table")
         return table
 
     def to_pandas(self) -> pandas.DataFrame:
         """The chosen columns as a pandas DataFrame."""
-        frame: pandas.DataFrame = self.relation(self.select()).df()
+        frame: pandas.DataFrame = self.fetch(self.select(), "df")
         return frame
 
     def __len__(self) -> int:

@@ -29,7 +29,6 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    PositiveInt,
     PrivateAttr,
     RootModel,
     StrictBool,
@@ -225,7 +224,7 @@ Predicate = Annotated[
 
 
 Name = Annotated[StrictStr, StringConstraints(pattern=NAME_PATTERN, max_length=128)]
-Version = Union[PositiveInt, Literal["current"]]
+Version = Union[Annotated[int, Field(gt=0, le=999)], Literal["current"]]
 
 
 class _Common(_Strict):
@@ -234,7 +233,7 @@ class _Common(_Strict):
     idc_version: Version | None = None
     columns: list[StrictStr] | None = Field(default=None, min_length=1)
     order_by: list[StrictStr] = Field(default_factory=list)
-    limit: PositiveInt | None = None
+    limit: Annotated[int, Field(gt=0, le=2**63 - 1)] | None = None
 
     _origin: str = PrivateAttr(default="")
 
@@ -351,6 +350,11 @@ def _decode(text: str, path: Path) -> Any:
             return json.loads(text, object_pairs_hook=_no_duplicates_json)
         except json.JSONDecodeError as e:
             raise SpecError(f"{path}:{e.lineno}:{e.colno}", f"malformed JSON: {e.msg}") from e
+        except _DuplicateKey as e:
+            line, column = _second_key_position(text, e.key)
+            raise SpecError(
+                f"{path}:{line}:{column}", f"malformed JSON: duplicate key {e.key!r}"
+            ) from None
     if suffix in (".yaml", ".yml"):
         from ._yaml import YamlError, load_yaml
 
@@ -361,13 +365,28 @@ def _decode(text: str, path: Path) -> Any:
     raise SpecError(str(path), "a specification file ends in .yaml, .yml or .json")
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
 def _no_duplicates_json(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise json.JSONDecodeError(f"duplicate key {key!r}", "", 0)
+            raise _DuplicateKey(key)
         out[key] = value
     return out
+
+
+def _second_key_position(text: str, key: str) -> tuple[int, int]:
+    """Line and column of the second ``"key":`` in ``text`` (json does not say where)."""
+    import re
+
+    hits = list(re.finditer(re.escape(json.dumps(key)) + r"\s*:", text))
+    offset = hits[1].start() if len(hits) > 1 else 0
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _parse(data: Any, *, origin: str, base_dir: Path, stack: tuple[Path, ...]) -> Spec:
@@ -386,13 +405,24 @@ def _parse(data: Any, *, origin: str, base_dir: Path, stack: tuple[Path, ...]) -
         members = []
         for i, rel in enumerate(spec.paths):
             path = (base_dir / rel).resolve()
+            place = _join(origin, f"{spec.operation}[{i}]")
             if path in stack:
-                raise SpecError(
-                    _join(origin, f"{spec.operation}[{i}]"), f"{rel} includes itself (a cycle)"
-                )
+                raise SpecError(place, f"{rel} includes itself (a cycle)")
+            if not path.is_file():
+                what = "is a directory" if path.is_dir() else "no such file"
+                raise SpecError(place, f"{rel}: {what} (paths are relative to the spec's folder)")
             members.append(_load(path, stack))
         spec._members = tuple(members)
     return spec
+
+
+def source_files(spec: Spec) -> list[Path]:
+    """The files a specification was read from: its own and its members', resolved."""
+    out = [Path(spec.origin).resolve()] if spec.origin else []
+    if isinstance(spec, SetSpec):
+        for member in spec.members:
+            out += source_files(member)
+    return out
 
 
 def digest(spec: Spec) -> str:

@@ -376,12 +376,6 @@ BAD = {
         {"spec.json": '{\n  "name": "bad",\n  "where": {"Modality": "CT"},\n  "name": "x"\n}\n'},
         "spec.json:4:3: malformed JSON: duplicate key 'name'",
         spec="spec.json",
-        marks=(
-            pytest.mark.xfail(
-                strict=True,
-                reason="a duplicate JSON key is always reported at line 1 column 1",
-            ),
-        ),
     ),
     "unknown-top-level-key": Bad(
         {"spec.yaml": "name: bad\nwher: {Modality: CT}\n"},
@@ -421,13 +415,13 @@ BAD = {
     ),
     "invalid-regex": Bad(
         _spec("  SeriesDescription: {regex: '([a-z'}\n"),
-        "spec.yaml: where.SeriesDescription.regex: invalid regular expression '([a-z': "
-        "unterminated character set at position 1",
+        "spec.yaml: where.SeriesDescription.regex: invalid regular expression '([a-z' "
+        "(RE2 syntax): missing ]: [a-z",
     ),
     "regex-lookahead": Bad(
         _spec("  SeriesDescription: {regex: '^(?!scout)'}\n"),
-        "spec.yaml: where.SeriesDescription.regex: regular expression '^(?!scout)' uses a "
-        "backreference or lookaround, which RE2 (BigQuery and DuckDB) does not support",
+        "spec.yaml: where.SeriesDescription.regex: invalid regular expression '^(?!scout)' "
+        "(RE2 syntax): invalid perl operator: (?!",
     ),
     "between-reversed": Bad(
         _spec("  instanceCount: {between: [100, 10]}\n"),
@@ -477,14 +471,7 @@ BAD = {
     ),
     "set-member-missing": Bad(
         {"spec.yaml": "name: bad\nunion: [good.yaml, gone.yaml]\n", "good.yaml": GOOD},
-        "spec.yaml: union[1]: gone.yaml: no such file",
-        marks=(
-            pytest.mark.xfail(
-                strict=True,
-                reason="a missing set member is reported by its absolute path alone, without "
-                "the spec and the place (union[1]) that name it",
-            ),
-        ),
+        "spec.yaml: union[1]: gone.yaml: no such file (paths are relative to the spec's folder)",
     ),
     "output-folder-missing": Bad(
         {"spec.yaml": GOOD},
@@ -651,16 +638,11 @@ def test_bigquery_spec_errors_come_before_the_engine(tmp_path: Path, command: st
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
 
 
-# ----------------------------------------------------------------------------- known bugs
+# ----------------------------------------------------------------------------- once bugs
 
 RE2_ONLY = ["a++", "(?>ab)c", "ab\\Z"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="regex is checked with Python's re, which accepts possessive quantifiers, atomic "
-    "groups and \\Z; validate says ok and run fails in DuckDB with exit 1 and no place",
-)
 @pytest.mark.parametrize("pattern", RE2_ONLY)
 def test_regex_re2_cannot_read_is_a_spec_error(tmp_path: Path, pattern: str) -> None:
     text = f"name: rx\nwhere:\n  SeriesDescription: {{regex: '{pattern}'}}\n"
@@ -691,11 +673,6 @@ def test_engine_failure_leaves_outputs_alone(tmp_path: Path) -> None:
         assert _snapshot(tmp_path) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="count (the summary) does not wrap DuckDB errors in EngineError: a query that fails "
-    "in DuckDB ends in a traceback",
-)
 def test_count_engine_failure_is_one_message(tmp_path: Path) -> None:
     text = "name: rx\nwhere:\n  collection_id: rider_pilot\n  SeriesDescription: {regex: 'a++'}\n"
     (tmp_path / "spec.yaml").write_text(text, encoding="utf-8")
@@ -706,11 +683,6 @@ def test_count_engine_failure_is_one_message(tmp_path: Path) -> None:
     assert line.startswith("idc-sql: error: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="limit is not bounded to INT64: validate says ok, run fails in DuckDB with a "
-    "3-line message naming the temporary file, count crashes with a traceback",
-)
 @pytest.mark.parametrize("command", ["validate", "count", "run"])
 def test_limit_beyond_int64_is_a_spec_error(tmp_path: Path, command: str) -> None:
     text = "name: big\nwhere: {collection_id: rider_pilot}\nlimit: 100000000000000000000000\n"
@@ -722,10 +694,6 @@ def test_limit_beyond_int64_is_a_spec_error(tmp_path: Path, command: str) -> Non
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="run -o <its own spec file> replaces the specification with the manifest",
-)
 def test_run_does_not_overwrite_its_spec(folder: Path) -> None:
     before = (folder / "small.yaml").read_bytes()
     done = idc_sql("run", "small.yaml", "-o", "small.yaml", cwd=folder)

@@ -29,7 +29,7 @@ WHERE
   SAFE_CAST(series.SeriesNumber AS FLOAT64) BETWEEN @p0 AND @p1
   AND series.collection_id = @p2
 ORDER BY
-  `SeriesNumber` ASC NULLS LAST,
+  SAFE_CAST(`SeriesNumber` AS FLOAT64) ASC NULLS LAST,
   `collection_id` ASC NULLS LAST,
   `PatientID` ASC NULLS LAST,
   `StudyInstanceUID` ASC NULLS LAST,

@@ -28,5 +28,5 @@ WHERE
   TRY_CAST(series.SeriesNumber AS DOUBLE) BETWEEN $p0 AND $p1
   AND series.collection_id = $p2
 ORDER BY
-  "SeriesNumber" ASC,
+  TRY_CAST("SeriesNumber" AS DOUBLE) ASC,
   _row ASC

@@ -8,9 +8,13 @@ WITH segment_matches AS (
 ), segment_references AS (
   SELECT DISTINCT
     dicom_all.SeriesInstanceUID AS seg_series,
-    ref.SeriesInstanceUID AS segmented_series
+    segmented_series
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
-  CROSS JOIN UNNEST(dicom_all.ReferencedSeriesSequence) AS ref
+  CROSS JOIN UNNEST(ARRAY(
+    SELECT
+      ref.SeriesInstanceUID
+    FROM UNNEST(dicom_all.ReferencedSeriesSequence) AS ref
+  )) AS segmented_series
   WHERE
     dicom_all.Modality = 'SEG'
 ), series AS (
