@@ -430,6 +430,13 @@ def _check_value(f: Field, op: str, value: Any, where: str) -> Any:
         _check_regex(value, where)
         return value
     if op in ("like", "ilike"):
+        trailing = len(value) - len(value.rstrip("\\"))
+        if trailing % 2:
+            raise SpecError(
+                where,
+                f"{op} pattern {value!r} ends with the escape character \\ "
+                "(write \\\\ for a backslash; \\% and \\_ for literal % and _)",
+            )
         return value
     return _scalar(f, value, where)
 
