@@ -125,14 +125,16 @@ class _Builder:
     def condition(self, atom: Atom, value: exp.Expr) -> exp.Expr:
         """The atom's operators, ANDed, over ``value`` (the field read per row)."""
         parts = [self.operator(atom.field, op, arg, value) for op, arg in atom.ops]
-        return parts[0] if len(parts) == 1 else exp.and_(*parts)
+        return parts[0] if len(parts) == 1 else exp.and_(*parts, copy=False)
 
     def operator(self, f: Field, op: str, arg: Any, raw: exp.Expr) -> exp.Expr:
         if op == "is_null":
             missing: exp.Expr = exp.Is(this=raw.copy(), expression=exp.Null())
             if f.repeated:
                 size = exp.ArraySize(this=raw.copy())
-                missing = exp.or_(missing, exp.EQ(this=size, expression=exp.Literal.number(0)))
+                missing = exp.or_(
+                    missing, exp.EQ(this=size, expression=exp.Literal.number(0)), copy=False
+                )
             return missing if arg else exp.Not(this=exp.paren(missing))
         if op == "contains":
             return exp.ArrayContains(this=raw.copy(), expression=self.param(arg))
@@ -172,9 +174,9 @@ class _Builder:
                 return exp.column(self.segment_aggregates[node], table=alias)
             return self.condition(node, exp.column(node.field.name, table=alias))
         if isinstance(node, And):
-            return exp.and_(*(self.predicate(i, alias) for i in node.items))
+            return exp.and_(*(self.predicate(i, alias) for i in node.items), copy=False)
         if isinstance(node, Or):
-            return exp.or_(*(self.predicate(i, alias) for i in node.items))
+            return exp.or_(*(self.predicate(i, alias) for i in node.items), copy=False)
         if isinstance(node, Negate):
             inner = self.predicate(node.item, alias)
             return exp.Not(this=exp.Coalesce(this=inner, expressions=[exp.false()]))
@@ -190,8 +192,8 @@ class _Builder:
         ]
         sub = (
             exp.select(exp.Literal.number(1))
-            .from_(exp.table_(SERIES).as_(inner_alias))
-            .where(exp.and_(*joins, self.predicate(node.item, inner_alias)))
+            .from_(exp.table_(SERIES).as_(inner_alias, copy=False), copy=False)
+            .where(exp.and_(*joins, self.predicate(node.item, inner_alias), copy=False), copy=False)
         )
         return exp.Exists(this=sub)
 
@@ -200,13 +202,14 @@ class _Builder:
         refs = f"r{self.depth}"
         sub = (
             exp.select(exp.Literal.number(1))
-            .from_(exp.table_(REFERENCES).as_(refs))
+            .from_(exp.table_(REFERENCES).as_(refs, copy=False), copy=False)
             .join(
-                exp.table_(SERIES).as_(inner),
+                exp.table_(SERIES).as_(inner, copy=False),
                 on=exp.EQ(
                     this=exp.column("SeriesInstanceUID", table=inner),
                     expression=exp.column("seg_series", table=refs),
                 ),
+                copy=False,
             )
             .where(
                 exp.and_(
@@ -215,7 +218,9 @@ class _Builder:
                         expression=exp.column("SeriesInstanceUID", table=alias),
                     ),
                     self.predicate(node.item, inner),
-                )
+                    copy=False,
+                ),
+                copy=False,
             )
         )
         return exp.Exists(this=sub)
@@ -235,13 +240,13 @@ class _Builder:
         )
         return (
             exp.select(
-                exp.column("SeriesInstanceUID", table="dicom_all").as_("seg_series"),
+                exp.column("SeriesInstanceUID", table="dicom_all").as_("seg_series", copy=False),
                 exp.column("segmented_series"),
             )
-            .distinct()
-            .from_(source.copy().as_("dicom_all"))
-            .join(ref, join_type="cross")
-            .where(exp.EQ(this=modality.this, expression=exp.Literal.string("SEG")))
+            .distinct(copy=False)
+            .from_(source.copy().as_("dicom_all", copy=False), copy=False)
+            .join(ref, join_type="cross", copy=False)
+            .where(exp.EQ(this=modality.this, expression=exp.Literal.string("SEG")), copy=False)
         )
 
     # ---- the series relation
@@ -270,18 +275,22 @@ class _Builder:
         if self.segment_aggregates:
             segments = exp.table_(
                 "segmentations", db=source.db, catalog=source.catalog, quoted=True
-            ).as_("seg")
-            matches = [exp.column("SeriesInstanceUID", table="seg").as_("SeriesInstanceUID")]
+            ).as_("seg", copy=False)
+            matches = [
+                exp.column("SeriesInstanceUID", table="seg").as_("SeriesInstanceUID", copy=False)
+            ]
             for atom, name in self.segment_aggregates.items():
                 read = atom.field.reading(self.target.engine)
                 assert read is not None
-                matches.append(exp.alias_(exp.LogicalOr(this=self.condition(atom, read)), name))
+                matches.append(
+                    exp.alias_(exp.LogicalOr(this=self.condition(atom, read)), name, copy=False)
+                )
             out.append(
                 (
                     SEGMENT_MATCHES,
                     exp.select(*matches)
-                    .from_(segments)
-                    .group_by(exp.column("SeriesInstanceUID", table="seg")),
+                    .from_(segments, copy=False)
+                    .group_by(exp.column("SeriesInstanceUID", table="seg"), copy=False),
                 )
             )
         if self.references:
@@ -295,7 +304,7 @@ class _Builder:
             reading = f.reading(self.target.engine)
             assert reading is not None, f.name
             curated = curated or f.curated
-            selects.append(exp.alias_(reading, f.name, quoted=True))
+            selects.append(exp.alias_(reading, f.name, quoted=True, copy=False))
         for atom, name in self.aggregates.items():
             read = atom.field.reading(self.target.engine)
             assert read is not None
@@ -306,39 +315,43 @@ class _Builder:
                 )
             else:
                 agg = exp.LogicalOr(this=cond)
-            selects.append(exp.alias_(agg, name))
+            selects.append(exp.alias_(agg, name, copy=False))
         for name in self.segment_aggregates.values():
             # one row per SEG series in segment_matches; a series without segments: no match
             selects.append(
-                exp.alias_(exp.AnyValue(this=exp.column(name, table="segment_matches")), name)
+                exp.alias_(
+                    exp.AnyValue(this=exp.column(name, table="segment_matches")), name, copy=False
+                )
             )
         source = self.target.source(version, project)
         if self.target.row_order is not None:
-            selects.append(exp.alias_(self.target.row_order.copy(), ROW))
+            selects.append(exp.alias_(self.target.row_order.copy(), ROW, copy=False))
         if not self.target.grouped:
-            return exp.select(*selects).from_(source)
-        query = exp.select(*selects).from_(source.as_("dicom_all"))
+            return exp.select(*selects).from_(source, copy=False)
+        query = exp.select(*selects).from_(source.as_("dicom_all", copy=False), copy=False)
         if self.segment_aggregates:
             query = query.join(
-                exp.table_(SEGMENT_MATCHES).as_("segment_matches"),
+                exp.table_(SEGMENT_MATCHES).as_("segment_matches", copy=False),
                 on=exp.EQ(
                     this=exp.column("SeriesInstanceUID", table="dicom_all"),
                     expression=exp.column("SeriesInstanceUID", table="segment_matches"),
                 ),
                 join_type="left",
+                copy=False,
             )
         if curated:
             query = query.join(
                 exp.table_(
                     "dicom_metadata_curated", db=source.db, catalog=source.catalog, quoted=True
-                ).as_("curated"),
+                ).as_("curated", copy=False),
                 on=exp.EQ(
                     this=exp.column("SOPInstanceUID", table="dicom_all"),
                     expression=exp.column("SOPInstanceUID", table="curated"),
                 ),
                 join_type="left",
+                copy=False,
             )
-        return query.group_by(exp.column("SeriesInstanceUID", table="dicom_all"))
+        return query.group_by(exp.column("SeriesInstanceUID", table="dicom_all"), copy=False)
 
 
 def compile_plan(plan: Plan, *, project: str = BIGQUERY_PUBLIC_PROJECT) -> Compiled:
@@ -366,11 +379,13 @@ def compile_plan(plan: Plan, *, project: str = BIGQUERY_PUBLIC_PROJECT) -> Compi
         needed = {"SeriesInstanceUID": needed.pop("SeriesInstanceUID"), **needed}
 
     series = b.series(list(needed.values()), plan.idc_version, project)
-    outer = exp.select(*(exp.column(f.name, quoted=True) for f in plan.output)).from_(SERIES)
+    outer = exp.select(*(exp.column(f.name, quoted=True) for f in plan.output)).from_(
+        SERIES, copy=False
+    )
     outer = _restrict(b, outer, sel, SERIES)
     for name, relation in b.side_relations(plan.idc_version, project):
-        outer = outer.with_(name, as_=relation)
-    tree = outer.with_(SERIES, as_=series)
+        outer = outer.with_(name, as_=relation, copy=False)
+    tree = outer.with_(SERIES, as_=series, copy=False)
     return Compiled(
         engine=target.engine,
         dialect=target.dialect,
@@ -404,21 +419,28 @@ def _restrict(
     if sel.operation is not None:
         parts = [
             _restrict(
-                b, exp.select(exp.column("SeriesInstanceUID")).from_(SERIES), m, SERIES, top=False
+                b,
+                exp.select(exp.column("SeriesInstanceUID")).from_(SERIES, copy=False),
+                m,
+                SERIES,
+                top=False,
             )
             for m in sel.members
         ]
         combine = {"union": exp.union, "intersect": exp.intersect, "except": exp.except_}
         combined: exp.Expr = exp.Subquery(this=parts[0])
         for part in parts[1:]:
-            combined = combine[sel.operation](combined, exp.Subquery(this=part), distinct=True)
+            combined = combine[sel.operation](
+                combined, exp.Subquery(this=part), distinct=True, copy=False
+            )
         query = query.where(
             exp.In(
                 this=exp.column("SeriesInstanceUID", table=alias), query=exp.Subquery(this=combined)
-            )
+            ),
+            copy=False,
         )
     elif sel.where is not None:
-        query = query.where(b.predicate(sel.where, alias))
+        query = query.where(b.predicate(sel.where, alias), copy=False)
     if not top and sel.limit is None:
         return query
     # ordered as compared: numbers stored as DICOM strings as numbers
@@ -435,9 +457,9 @@ def _restrict(
             for n in DEFAULT_ORDER
             if n not in named
         ]
-    query = query.order_by(*order)
+    query = query.order_by(*order, copy=False)
     if sel.limit is not None:
-        query = query.limit(b.param(sel.limit))
+        query = query.limit(b.param(sel.limit), copy=False)
     return query
 
 
