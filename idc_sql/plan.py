@@ -18,6 +18,7 @@ from .catalog import Field
 from .errors import SpecError, UnsupportedError
 from .schema import ELEMENT, LiveSchema, as_number, element
 from .spec import (
+    OPERATORS,
     AllOf,
     AnyOf,
     CohortSpec,
@@ -56,24 +57,13 @@ REQUIRED_COLUMNS = (
 #: the order that makes results reproducible: ties always break on these
 DEFAULT_ORDER = ("collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID")
 
+_TEXT_ONLY = ("like", "ilike", "regex")
+_REPEATED_ONLY = ("contains",)
+#: which operators each kind of field takes (grammar order)
 _OPS_BY_KIND: dict[str, tuple[str, ...]] = {
-    "string": (
-        "eq",
-        "ne",
-        "in",
-        "not_in",
-        "lt",
-        "lte",
-        "gt",
-        "gte",
-        "between",
-        "like",
-        "ilike",
-        "regex",
-        "is_null",
-    ),
-    "number": ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_null"),
-    "date": ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_null"),
+    "string": tuple(op for op in OPERATORS if op not in _REPEATED_ONLY),
+    "number": tuple(op for op in OPERATORS if op not in (*_TEXT_ONLY, *_REPEATED_ONLY)),
+    "date": tuple(op for op in OPERATORS if op not in (*_TEXT_ONLY, *_REPEATED_ONLY)),
     "strings": ("contains", "is_null"),
     "numbers": ("contains", "is_null"),
 }
@@ -462,16 +452,12 @@ def _scalar(f: Field, value: Any, where: str) -> Any:
         raise SpecError(where, f"{f.name} compares as a date; got a date and time {value}")
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and len(value) == 10:  # YYYY-MM-DD, not the compact forms
         try:
-            return dt.date.fromisoformat(value) if len(value) == 10 else _bad_date(value)
+            return dt.date.fromisoformat(value)
         except ValueError:
             pass
     raise SpecError(where, f"{f.name} compares as a date (YYYY-MM-DD); got {value!r}")
-
-
-def _bad_date(value: str) -> dt.date:
-    raise ValueError(value)
 
 
 def _homogeneous(values: list[Any]) -> tuple[Any, ...]:
