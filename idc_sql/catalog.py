@@ -16,10 +16,8 @@ Readings are built as sqlglot trees from catalog constants; user values never en
 
 >>> field("modality").name
 'Modality'
->>> lookup("SliceThikness")
-Traceback (most recent call last):
-...
-KeyError: "unknown field 'SliceThikness'; did you mean SliceThickness?"
+>>> suggest("SliceThikness", FIELDS)
+['SliceThickness']
 """
 
 from __future__ import annotations
@@ -489,16 +487,6 @@ def suggest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     folded = {c.casefold(): c for c in pool}
     hits = difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=0.6)
     return [folded[h] for h in hits]
-
-
-def lookup(name: str) -> Field:
-    """Like :func:`field`, but an unknown name raises ``KeyError`` with suggestions."""
-    try:
-        return field(name)
-    except KeyError:
-        close = suggest(name, FIELDS)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"unknown field {name!r}{hint}") from None
 
 
 def engine_fields(engine: str) -> list[Field]:

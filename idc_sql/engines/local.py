@@ -39,8 +39,10 @@ def index_release() -> tuple[int, str]:
     try:
         text = version(INDEX_DISTRIBUTION)
     except PackageNotFoundError:
-        index_dir()  # raises the plain message
-        raise
+        raise UsageError(
+            f"the local engine needs the {INDEX_DISTRIBUTION} package; install it with "
+            f"`pip install {INDEX_DISTRIBUTION}`, or run with --engine bigquery"
+        ) from None
     return int(text.split(".")[0]), text
 
 
