@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
 from pydantic import (
     BaseModel,
@@ -79,6 +79,15 @@ class _Strict(BaseModel):
         populate_by_name=True,
         defer_build=True,
     )
+
+
+_T = TypeVar("_T")
+
+
+class _DeferredRoot(RootModel[_T], Generic[_T]):
+    # Parametrising RootModel directly builds a validator for the parametrised class at once,
+    # which the subclass then builds again; deferring both halves the cost of importing.
+    model_config = ConfigDict(defer_build=True)
 
 
 class Ops(_Strict):
@@ -175,10 +184,8 @@ class SegmentedBy(_Strict):
     segmented_by: Predicate
 
 
-class FieldConditions(RootModel[dict[str, Condition]]):
+class FieldConditions(_DeferredRoot[dict[str, Condition]]):
     """Field names mapped to conditions; several fields are ANDed."""
-
-    model_config = ConfigDict(defer_build=True)
 
     root: dict[str, Condition] = Field(min_length=1)
 
@@ -296,9 +303,7 @@ def _spec_kind(value: Any) -> str:
     return "cohort"
 
 
-class _SpecRoot(RootModel[Spec]):
-    model_config = ConfigDict(defer_build=True)
-
+class _SpecRoot(_DeferredRoot[Spec]):
     root: Annotated[
         Union[Annotated[CohortSpec, Tag("cohort")], Annotated[SetSpec, Tag("set")]],
         Discriminator(_spec_kind),
