@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,10 +115,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+
+
+def console() -> None:
+    """The ``idc-sql`` command's entry point (``main`` is the one to call in a process).
+
+    When the command has finished, its output is flushed and the process leaves with
+    ``os._exit``, skipping the interpreter's teardown: freeing every module and object of
+    pydantic, sqlglot and DuckDB one by one costs 30-50 ms and does nothing for a command
+    whose files are already closed and renamed into place when ``main`` returns.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            code = code or 141
+        except (OSError, ValueError):
+            code = code or 1
+    os._exit(code)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -287,4 +305,4 @@ _COMMANDS = {
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -139,6 +140,56 @@ def test_installed_script_writes_the_default_output(folder: Path) -> None:
     assert "wrote small.s5cmd (s5cmd, 5 series)" in done.stdout
     header, lines = _manifest((folder / "small.s5cmd").read_text(encoding="utf-8"))
     assert _header_counts(header)["series"] == len(lines) == 5
+
+
+@pytest.mark.parametrize("command", [CLI, (SCRIPT,)], ids=["python -m", "installed script"])
+def test_a_reader_that_stops_early_ends_the_command_quietly(
+    folder: Path, command: tuple[str | Path, ...]
+) -> None:
+    # `idc-sql run ... -o - | head -n 3`: 194,327 lines, far beyond a pipe's buffer
+    (folder / "nlst.yaml").write_text(
+        "name: nlst\nwhere: {collection_id: nlst, Modality: CT}\n", encoding="utf-8"
+    )
+    with subprocess.Popen(
+        [*command, "run", "nlst.yaml", "-o", "-", "--format", "csv"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        first = [process.stdout.readline() for _ in range(3)]
+        process.stdout.close()
+        errors = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 141
+    assert first[0].startswith(b"collection_id,")
+    assert len(first[2]) > 50
+    assert errors == ""  # no traceback, no "Exception ignored": it stops as `cat` would
+
+
+def test_output_through_a_pipe_is_complete(folder: Path) -> None:
+    # the command leaves without the interpreter's teardown: what it printed must be flushed,
+    # also when standard output is block-buffered (a pipe, no PYTHONUNBUFFERED)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    compiled = subprocess.run(
+        [SCRIPT, "compile", "rider-ct.yaml"], cwd=folder, capture_output=True, env=env, check=False
+    )
+    assert compiled.returncode == 0, compiled.stderr
+    assert compiled.stdout.decode().rstrip().endswith('--   p1 = "CT"')
+    done = subprocess.run(
+        [SCRIPT, "run", "rider-ct.yaml", "-o", "-", "--format", "csv"],
+        cwd=folder,
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = done.stdout.decode().splitlines()
+    found = re.search(r"series\s+([\d,]+)", done.stderr.decode())
+    assert found is not None
+    series = int(found.group(1).replace(",", ""))
+    assert len(rows) == series + 1
+    assert rows[-1].count(",") == rows[0].count(",")
 
 
 def _read_rows(path: Path, fmt: str) -> tuple[list[str], list[dict[str, object]]]:
