@@ -29,7 +29,7 @@ from . import __version__
 from .errors import OutputError, UsageError
 
 if TYPE_CHECKING:
-    from .result import CohortResult
+    from .result import CohortResult, Provenance, Summary
 
 FORMATS = ("s5cmd", "csv", "tsv", "parquet", "jsonl")
 _SUFFIXES = {
@@ -146,24 +146,7 @@ def _write(
     shown: str,
 ) -> None:
     if fmt == "s5cmd":
-        body = tmp.with_name(tmp.name + ".body")
-        try:
-            # The header needs the summary: count on a second core while the lines are written.
-            with ThreadPoolExecutor(1) as pool:
-                summary = pool.submit(lambda: result.summary)
-                _copy(
-                    result,
-                    _manifest_lines(result, pieces),
-                    body,
-                    csv_options(header=False, quote=""),
-                )
-                summary.result()
-            with tmp.open("w", encoding="utf-8", newline="\n") as out:
-                out.write(header(result, shown))
-                with body.open("r", encoding="utf-8", newline="") as lines:
-                    shutil.copyfileobj(lines, out, 1 << 20)
-        finally:
-            body.unlink(missing_ok=True)
+        _write_manifest(result, tmp, pieces, shown)
         return
     query = result.select()
     if fmt == "csv":
@@ -176,7 +159,53 @@ def _write(
         _copy(result, query, tmp, [_option("FORMAT", exp.var("json"))])
 
 
-def _manifest_lines(result: CohortResult, pieces: list[tuple[str, str | None]]) -> exp.Select:
+def _write_manifest(
+    result: CohortResult, tmp: Path, pieces: list[tuple[str, str | None]], shown: str
+) -> None:
+    """The header, then the lines, written without a second copy of the lines.
+
+    The header needs the summary, which is counted on a second core while DuckDB writes the
+    lines. DuckDB writes them straight into the manifest after a first line that reserves
+    room for the header (the CSV header row, named by a comment of blanks wide enough for any
+    summary); the header is then written over it, its last line padded with spaces to the
+    same length. Copying the lines after a header would write the whole file twice (12 MB for
+    the reference cohort).
+    """
+    room = len(_header_text(result.provenance, _largest(), shown).encode("utf-8"))
+    reserve = exp.to_identifier("#" + " " * (room - 2), quoted=True)
+    with ThreadPoolExecutor(1) as pool:
+        summary = pool.submit(lambda: result.summary)
+        _copy(
+            result,
+            _manifest_lines(result, pieces, alias=reserve),
+            tmp,
+            csv_options(header=True, quote=""),
+        )
+        summary.result()
+    text = header(result, shown).encode("utf-8")
+    if len(text) > room:  # a summary beyond _largest(): make room the slow way
+        _replace_first_line(tmp, text)
+        return
+    with tmp.open("r+b") as out:
+        out.write(text[:-1] + b" " * (room - len(text)) + b"\n")
+
+
+def _replace_first_line(path: Path, first: bytes) -> None:
+    moved = path.with_name(path.name + ".lines")
+    try:
+        with path.open("rb") as old, moved.open("wb") as new:
+            old.readline()
+            new.write(first)
+            shutil.copyfileobj(old, new, 1 << 20)
+        os.replace(moved, path)
+    finally:
+        moved.unlink(missing_ok=True)
+
+
+def _manifest_lines(
+    result: CohortResult, pieces: list[tuple[str, str | None]], *, alias: exp.Identifier
+) -> exp.Select:
+    """The cohort query yielding each series' manifest line, in a column named ``alias``."""
     parts: list[exp.Expr] = [
         exp.Literal.string("cp s3://"),
         exp.column("aws_bucket"),
@@ -200,7 +229,7 @@ def _manifest_lines(result: CohortResult, pieces: list[tuple[str, str | None]]) 
     line = exp.DPipe(this=parts[0], expression=parts[1], safe=True)
     for part in parts[2:]:
         line = exp.DPipe(this=line, expression=part, safe=True)
-    return result.projected(line.as_("line"))
+    return result.projected(exp.alias_(line, alias))
 
 
 def csv_options(*, header: bool, delimiter: str = ",", quote: str | None = None) -> list[exp.Expr]:
@@ -230,10 +259,12 @@ def _copy(result: CohortResult, query: exp.Select, path: Path, options: list[exp
 
 def header(result: CohortResult, shown: str) -> str:
     """The comment header of an s5cmd manifest: how to use it and what it holds."""
+    return _header_text(result.provenance, result.summary, shown)
+
+
+def _header_text(p: Provenance, s: Summary, shown: str) -> str:
     from .result import human_size
 
-    p = result.provenance
-    s = result.summary
     lines = [
         f"idc-sql manifest of cohort {p.cohort}",
         "download with s5cmd (no account needed):",
@@ -247,3 +278,11 @@ def header(result: CohortResult, shown: str) -> str:
         f"written by idc-sql {__version__}",
     ]
     return "".join(f"# {line}\n" for line in lines)
+
+
+def _largest() -> Summary:
+    """The widest summary a header is made room for: counts at BIGINT's limit, 1,000 EB."""
+    from .result import Summary
+
+    most = 2**63 - 1
+    return Summary(series=most, studies=most, patients=most, collections=most, size_mb=1e15)

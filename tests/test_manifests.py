@@ -1,0 +1,85 @@
+"""The s5cmd manifest writer: DuckDB writes the lines after a line that reserves room for the
+header, and the header is written over that line once the summary is counted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+import idc_sql
+from idc_sql import manifests
+from idc_sql.engines.local import index_dir
+from idc_sql.result import Summary
+
+SPEC = {
+    "name": "rider-ct",
+    "where": {"collection_id": "rider_pilot", "Modality": "CT"},
+    "columns": ["SeriesInstanceUID"],
+}
+
+
+def _expected_lines(destination: str = ".") -> list[str]:
+    """The manifest lines, computed from the parquet file with pyarrow, in the index's order."""
+    table = pq.read_table(
+        index_dir() / "idc_index.parquet",
+        columns=["collection_id", "Modality", "aws_bucket", "crdc_series_uuid"],
+    )
+    mask = pc.and_(
+        pc.equal(table["collection_id"], "rider_pilot"), pc.equal(table["Modality"], "CT")
+    )
+    rows = table.filter(mask).to_pylist()
+    return [f"cp s3://{r['aws_bucket']}/{r['crdc_series_uuid']}/* {destination}" for r in rows]
+
+
+def _split(path: Path) -> tuple[list[str], list[str]]:
+    lines = path.read_bytes().decode("utf-8").split("\n")
+    assert lines[-1] == ""  # ends with a newline
+    header = [line for line in lines[:-1] if line.startswith("#")]
+    assert lines[: len(header)] == header  # the header comes first, in one block
+    return header, lines[len(header) : -1]
+
+
+def test_the_header_is_written_over_the_reserved_line(tmp_path: Path) -> None:
+    result = idc_sql.run(idc_sql.parse_spec(SPEC))
+    out = tmp_path / "rider.s5cmd"
+    result.write(str(out))
+    header, body = _split(out)
+    assert body == _expected_lines()
+    # exactly the header text, its last line padded to the room reserved for any summary
+    text = manifests.header(result, "rider.s5cmd")
+    assert [line.rstrip(" ") for line in header] == text.splitlines()
+    room = len(manifests._header_text(result.provenance, manifests._largest(), "rider.s5cmd"))
+    assert len("\n".join(header)) + 1 == room
+    assert header[-1].startswith(f"# written by idc-sql {idc_sql.__version__}   ")
+    assert all(not line.endswith(" ") for line in header[:-1])
+
+
+def test_a_header_wider_than_the_room_rewrites_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a summary wider than the room made for it (none is, below BIGINT's limit): the lines
+    # are moved down, and nothing is lost
+    monkeypatch.setattr(manifests, "_largest", lambda: Summary(0, 0, 0, 0, 0.0))
+    result = idc_sql.run(idc_sql.parse_spec(SPEC))
+    out = tmp_path / "rider.s5cmd"
+    result.write(str(out))
+    header, body = _split(out)
+    assert body == _expected_lines()
+    assert "\n".join(header) + "\n" == manifests.header(result, "rider.s5cmd")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rider.s5cmd"]
+
+
+def test_destination_templates_and_standard_output_use_the_same_writer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = idc_sql.run(idc_sql.parse_spec(SPEC))
+    result.write("-")
+    printed = capsys.readouterr().out.split("\n")
+    assert [line for line in printed if line and not line.startswith("#")] == _expected_lines()
+    out = tmp_path / "folders.s5cmd"
+    manifests.write(result, str(out), "s5cmd", destination="data/{collection_id}/")
+    _, body = _split(out)
+    assert body == _expected_lines("data/rider_pilot/")
