@@ -115,19 +115,34 @@ class _Builder:
     references: bool = False
     depth: int = 0
 
-    def param(self, value: Any) -> exp.Expr:
-        name = f"p{len(self.params)}"
-        self.params[name] = list(value) if isinstance(value, tuple) else value
+    #: (atom, operator, slot) -> its parameter, so an atom rendered twice binds its values once
+    bound: dict[tuple[Any, ...], str] = field(default_factory=dict)
+
+    def param(self, value: Any, key: tuple[Any, ...] | None = None) -> exp.Expr:
+        name = self.bound.get(key) if key is not None else None
+        if name is None:
+            name = f"p{len(self.params)}"
+            self.params[name] = list(value) if isinstance(value, tuple) else value
+            if key is not None:
+                self.bound[key] = name
         return exp.Placeholder(this=name)
 
     # ---- atoms
 
     def condition(self, atom: Atom, value: exp.Expr) -> exp.Expr:
         """The atom's operators, ANDed, over ``value`` (the field read per row)."""
-        parts = [self.operator(atom.field, op, arg, value) for op, arg in atom.ops]
+        parts = [
+            self.operator(atom.field, op, arg, value, key=(atom, i))
+            for i, (op, arg) in enumerate(atom.ops)
+        ]
         return parts[0] if len(parts) == 1 else exp.and_(*parts, copy=False)
 
-    def operator(self, f: Field, op: str, arg: Any, raw: exp.Expr) -> exp.Expr:
+    def operator(
+        self, f: Field, op: str, arg: Any, raw: exp.Expr, key: tuple[Any, ...] = ()
+    ) -> exp.Expr:
+        def bind(value: Any, slot: int = 0) -> exp.Expr:
+            return self.param(value, (*key, slot) if key else None)
+
         if op == "is_null":
             missing: exp.Expr = exp.Is(this=raw.copy(), expression=exp.Null())
             if f.repeated:
@@ -137,23 +152,23 @@ class _Builder:
                 )
             return missing if arg else exp.Not(this=exp.paren(missing))
         if op == "contains":
-            return exp.ArrayContains(this=raw.copy(), expression=self.param(arg))
+            return exp.ArrayContains(this=raw.copy(), expression=bind(arg))
         value = _typed(f, raw.copy())
         if op == "in":
-            return self.target.in_list(value, self.param(arg))
+            return self.target.in_list(value, bind(arg))
         if op == "not_in":
-            return exp.Not(this=self.target.in_list(value, self.param(arg)))
+            return exp.Not(this=self.target.in_list(value, bind(arg)))
         if op == "between":
-            return exp.Between(this=value, low=self.param(arg[0]), high=self.param(arg[1]))
+            return exp.Between(this=value, low=bind(arg[0]), high=bind(arg[1], 1))
         if op in ("like", "ilike"):
             node: exp.Expr = (exp.Like if op == "like" else exp.ILike)(
-                this=value, expression=self.param(arg)
+                this=value, expression=bind(arg)
             )
             if self.target.like_escape:
                 node = exp.Escape(this=node, expression=exp.Literal.string("\\"))
             return node
         if op == "regex":
-            return exp.RegexpLike(this=value, expression=self.param(arg))
+            return exp.RegexpLike(this=value, expression=bind(arg))
         compare = {
             "eq": exp.EQ,
             "ne": exp.NEQ,
@@ -162,7 +177,7 @@ class _Builder:
             "gt": exp.GT,
             "gte": exp.GTE,
         }[op]
-        return compare(this=value, expression=self.param(arg))
+        return compare(this=value, expression=bind(arg))
 
     # ---- predicates over the series relation
 
@@ -297,7 +312,11 @@ class _Builder:
             out.append((REFERENCES, self._references(source)))
         return out
 
-    def series(self, fields: list[Field], version: Any, project: str) -> exp.Select:
+    def series(
+        self, fields: list[Field], version: Any, project: str, narrowing: exp.Expr | None = None
+    ) -> exp.Select:
+        """The series relation; on BigQuery, dicom_all grouped by series, first narrowed to
+        the rows ``narrowing`` keeps (a condition over dicom_all's own columns)."""
         selects: list[exp.Expr] = []
         curated = False
         for f in fields:
@@ -351,6 +370,8 @@ class _Builder:
                 join_type="left",
                 copy=False,
             )
+        if narrowing is not None:
+            query = query.where(narrowing, copy=False)
         return query.group_by(exp.column("SeriesInstanceUID", table="dicom_all"), copy=False)
 
 
@@ -378,7 +399,7 @@ def compile_plan(plan: Plan, *, project: str = BIGQUERY_PUBLIC_PROJECT) -> Compi
         # SeriesInstanceUID is the grouping key: read it first, unaggregated.
         needed = {"SeriesInstanceUID": needed.pop("SeriesInstanceUID"), **needed}
 
-    series = b.series(list(needed.values()), plan.idc_version, project)
+    series = b.series(list(needed.values()), plan.idc_version, project, _narrowing(b, sel))
     outer = exp.select(*(exp.column(f.name, quoted=True) for f in plan.output)).from_(
         SERIES, copy=False
     )
@@ -394,6 +415,49 @@ def compile_plan(plan: Plan, *, project: str = BIGQUERY_PUBLIC_PROJECT) -> Compi
         columns=tuple(f.name for f in plan.columns),
         output=tuple(f.name for f in plan.output),
     )
+
+
+def _narrowing(b: _Builder, sel: Selection) -> exp.Expr | None:
+    """A condition on ``dicom_all.collection_id`` to apply before grouping, or None.
+
+    dicom_all is clustered on collection_id, so BigQuery reads (and bills) only the blocks of
+    the collections a query names there; after grouping, the same condition prunes nothing.
+    Taken from the conditions on collection_id (equality or IN) that every selected series
+    must meet: the top-level conjuncts of a cohort. A series' collection is the collection of
+    each of its instances, so the rows kept are exactly the selected series' rows. Relations
+    look at other series of the same patient within its collection, which pass the same
+    condition; ``study_has`` and ``segmented_by`` would look across collections if a study
+    ever spanned two (none does in IDC v25), so cohorts using them are left whole.
+    """
+    if not b.target.grouped or sel.where is None or _crosses_collections(sel.where):
+        return None
+    atoms = [
+        item
+        for item in _conjuncts(sel.where)
+        if isinstance(item, Atom)
+        and item.field.name == "collection_id"
+        and all(op in ("eq", "in") for op, _ in item.ops)
+    ]
+    if not atoms:
+        return None
+    column = exp.column("collection_id", table="dicom_all")
+    return exp.and_(*(b.condition(atom, column) for atom in atoms), copy=False)
+
+
+def _conjuncts(node: Node) -> list[Node]:
+    if isinstance(node, And):
+        return [c for item in node.items for c in _conjuncts(item)]
+    return [node]
+
+
+def _crosses_collections(node: Node) -> bool:
+    if isinstance(node, Has):
+        return node.level != "patient" or _crosses_collections(node.item)
+    if isinstance(node, And | Or):
+        return any(_crosses_collections(i) for i in node.items)
+    if isinstance(node, Negate):
+        return _crosses_collections(node.item)
+    return False
 
 
 def _collect_selection(b: _Builder, sel: Selection) -> None:

@@ -263,3 +263,43 @@ def test_set_specs_agree(engine: BigQueryEngine, series_uids: list[str], tmp_pat
         )
         assert_same(local, remote, op)
         assert remote.num_rows > 0, op
+
+
+# ----------------------------------------------------------------------------- narrowing
+
+
+def test_cohorts_narrowed_to_their_collections_agree(
+    engine: BigQueryEngine, series_uids: list[str]
+) -> None:
+    # a top-level collection_id condition also filters dicom_all before grouping (BigQuery then
+    # reads only those collections' blocks); with patient_has beside it, and with study_has
+    # (which is left whole), the answers must not change
+    table = fixture_series()
+    with_seg = sorted(
+        {
+            c
+            for c, m in zip(
+                table["collection_id"].to_pylist(), table["Modality"].to_pylist(), strict=True
+            )
+            if m == "SEG"
+        }
+    )[:2]
+    assert len(with_seg) == 2
+    other = next(c for c in sorted(set(table["collection_id"].to_pylist())) if c not in with_seg)
+    cases = {
+        "in-list, patient_has": {
+            "all": [{"collection_id": [*with_seg, other]}, {"patient_has": {"Modality": "SEG"}}]
+        },
+        "eq operator, study_has": {
+            "all": [
+                {"collection_id": {"eq": with_seg[0]}, "Modality": {"ne": "SEG"}},
+                {"study_has": {"Modality": "SEG"}},
+            ]
+        },
+        "nested all": {"all": [{"all": [{"collection_id": {"in": with_seg}}]}, {"Modality": "CT"}]},
+    }
+    for label, where in cases.items():
+        spec = {"name": "narrowed", "idc_version": 25, "where": where, "columns": COMPARED}
+        local = _local(spec, series_uids)
+        assert local.num_rows > 0, label
+        assert_same(local, _bigquery(spec, engine), label)

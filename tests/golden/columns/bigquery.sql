@@ -151,6 +151,8 @@ WITH series AS (
     ANY_VALUE(dicom_all.aws_bucket) AS `aws_bucket`,
     ANY_VALUE(dicom_all.crdc_series_uuid) AS `crdc_series_uuid`
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
+  WHERE
+    dicom_all.collection_id = @p0
   GROUP BY
     dicom_all.SeriesInstanceUID
 )

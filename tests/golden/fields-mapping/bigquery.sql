@@ -13,6 +13,8 @@ WITH series AS (
     ANY_VALUE(dicom_all.Manufacturer) AS `Manufacturer`,
     ANY_VALUE(dicom_all.SOPClassUID) AS `SOPClassUID`
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
+  WHERE
+    dicom_all.collection_id = @p0
   GROUP BY
     dicom_all.SeriesInstanceUID
 )

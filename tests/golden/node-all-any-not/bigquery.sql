@@ -11,6 +11,8 @@ WITH series AS (
     ANY_VALUE(dicom_all.crdc_series_uuid) AS `crdc_series_uuid`,
     ANY_VALUE(NULLIF(dicom_all.SeriesDescription, '')) AS `SeriesDescription`
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
+  WHERE
+    dicom_all.collection_id = @p0
   GROUP BY
     dicom_all.SeriesInstanceUID
 )

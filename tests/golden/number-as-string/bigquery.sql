@@ -11,6 +11,8 @@ WITH series AS (
     ANY_VALUE(dicom_all.crdc_series_uuid) AS `crdc_series_uuid`,
     ANY_VALUE(dicom_all.SeriesNumber) AS `SeriesNumber`
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
+  WHERE
+    dicom_all.collection_id = @p0
   GROUP BY
     dicom_all.SeriesInstanceUID
 )
@@ -26,8 +28,8 @@ SELECT
   `crdc_series_uuid`
 FROM series
 WHERE
-  SAFE_CAST(series.SeriesNumber AS FLOAT64) BETWEEN @p0 AND @p1
-  AND series.collection_id = @p2
+  SAFE_CAST(series.SeriesNumber AS FLOAT64) BETWEEN @p1 AND @p2
+  AND series.collection_id = @p0
 ORDER BY
   SAFE_CAST(`SeriesNumber` AS FLOAT64) ASC NULLS LAST,
   `collection_id` ASC NULLS LAST,

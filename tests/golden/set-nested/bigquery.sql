@@ -56,7 +56,7 @@ WHERE
         SeriesInstanceUID
       FROM series
       WHERE
-        series.Modality = @p3
+        series.Modality = @p0
     )
   )
 ORDER BY

@@ -55,7 +55,7 @@ WHERE
         SeriesInstanceUID
       FROM series
       WHERE
-        series.Modality = $p3
+        series.Modality = $p0
     )
   )
 ORDER BY
