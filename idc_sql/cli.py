@@ -125,8 +125,11 @@ def console() -> None:
     When the command has finished, its output is flushed and the process leaves with
     ``os._exit``, skipping the interpreter's teardown: freeing every module and object of
     pydantic, sqlglot and DuckDB one by one costs 30-50 ms and does nothing for a command
-    whose files are already closed and renamed into place when ``main`` returns.
+    whose files are already closed and renamed into place when ``main`` returns. The command's
+    result is kept alive until then for the same reason (see ``_kept``).
     """
+    global _leftovers
+    _leftovers = []
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -178,7 +181,7 @@ def _execute(spec: Any, args: argparse.Namespace, also: tuple[str, ...] = ()) ->
     from . import api
 
     if args.engine == "local":
-        return api.run(spec, "local", also=also)
+        return _kept(api.run(spec, "local", also=also))
     options = {
         "also": also,
         "project": args.project,
@@ -195,7 +198,19 @@ def _execute(spec: Any, args: argparse.Namespace, also: tuple[str, ...] = ()) ->
         print()
         _print_params(outcome.params)
         return None
-    return outcome
+    return _kept(outcome)
+
+
+#: set by ``console``: what a finished command leaves for the operating system to free
+_leftovers: list[Any] | None = None
+
+
+def _kept(result: Any) -> Any:
+    """``result``, kept alive until the process ends when run as the command: closing its
+    DuckDB database frees every buffer one by one (about 7 ms on the reference cohort)."""
+    if _leftovers is not None:
+        _leftovers.append(result)
+    return result
 
 
 def _print_params(params: dict[str, Any]) -> None:

@@ -99,9 +99,7 @@ class CohortResult:
     def fetch(self, query: exp.Expr, how: str = "fetchall") -> Any:
         """Run a query built over the cohort query and read its result (``fetchall``,
         ``to_arrow_table`` or ``df``), parameters bound."""
-        return self._run(
-            query, lambda con, sql, params: getattr(con.sql(sql, params=params), how)()
-        )
+        return self._run(query, lambda con, sql, params: getattr(con.execute(sql, params), how)())
 
     def _run(self, statement: exp.Expr, how: Any) -> Any:
         import duckdb
