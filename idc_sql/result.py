@@ -99,7 +99,13 @@ class CohortResult:
     def fetch(self, query: exp.Expr, how: str = "fetchall") -> Any:
         """Run a query built over the cohort query and read its result (``fetchall``,
         ``to_arrow_table`` or ``df``), parameters bound."""
-        return self._run(query, lambda con, sql, params: getattr(con.execute(sql, params), how)())
+
+        # rows through the DB-API; Arrow and pandas through a relation (no extra copy)
+        def read(con: Any, sql: str, params: dict[str, Any]) -> Any:
+            source = con.execute(sql, params) if how == "fetchall" else con.sql(sql, params=params)
+            return getattr(source, how)()
+
+        return self._run(query, read)
 
     def _run(self, statement: exp.Expr, how: Any) -> Any:
         import duckdb
