@@ -131,7 +131,10 @@ def console() -> None:
     global _leftovers
     _leftovers = []
     code = main()
+    _remove_spills(_leftovers)
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the stream closed (`2>&-`)
+            continue
         try:
             stream.flush()
         except BrokenPipeError:
@@ -139,6 +142,23 @@ def console() -> None:
         except (OSError, ValueError):
             code = code or 1
     os._exit(code)
+
+
+def _remove_spills(results: list[Any]) -> None:
+    """Close the databases that spilled to disk, so that DuckDB removes its temporary folder
+    (which it does when a database closes); the others are left to the operating system."""
+    import duckdb
+
+    for result in results:
+        connection = getattr(result, "connection", None)
+        if connection is None:
+            continue
+        try:
+            ((folder,),) = connection.execute("SELECT current_setting('temp_directory')").fetchall()
+            if folder and Path(folder).is_dir():
+                connection.close()
+        except (duckdb.Error, OSError):  # leaving must not fail over a temporary folder
+            continue
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -164,6 +184,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     write(result, output, fmt, destination=args.destination)
     report = sys.stderr if output == "-" else sys.stdout
+    if report is None:  # started with it closed: print() would fall back to standard output
+        return 0
     _print_summary(result, report)
     if output != "-":
         print(f"wrote {output} ({fmt}, {result.summary.series:,} series)", file=report)

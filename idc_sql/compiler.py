@@ -115,7 +115,8 @@ class _Builder:
     references: bool = False
     depth: int = 0
 
-    #: (atom, operator, slot) -> its parameter, so an atom rendered twice binds its values once
+    #: (id of an atom, operator, slot) -> its parameter: an atom rendered twice binds its values
+    #: once (by identity: atoms that are merely equal, [1, 2] and [1.0, 2], keep their own types)
     bound: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     def param(self, value: Any, key: tuple[Any, ...] | None = None) -> exp.Expr:
@@ -132,7 +133,7 @@ class _Builder:
     def condition(self, atom: Atom, value: exp.Expr) -> exp.Expr:
         """The atom's operators, ANDed, over ``value`` (the field read per row)."""
         parts = [
-            self.operator(atom.field, op, arg, value, key=(atom, i))
+            self.operator(atom.field, op, arg, value, key=(id(atom), i))
             for i, (op, arg) in enumerate(atom.ops)
         ]
         return parts[0] if len(parts) == 1 else exp.and_(*parts, copy=False)

@@ -114,7 +114,8 @@ def write(result: CohortResult, path: str, fmt: str | None, *, destination: str 
     if path == "-":
         return _to_stdout(result, fmt, pieces)
     target = Path(path)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
+    # beside the target (so the rename stays on one file system), within NAME_MAX
+    tmp = target.with_name(f".{target.name[:200]}.{uuid.uuid4().hex[:12]}.part")
     try:
         _write(result, tmp, fmt, pieces, target.name)
         os.replace(tmp, target)
@@ -186,7 +187,13 @@ def _write_manifest(
     if len(text) > room:  # a summary beyond _largest(): make room the slow way
         _replace_first_line(tmp, text)
         return
+    reserved = b"#" + b" " * (room - 2) + b"\n"
     with tmp.open("r+b") as out:
+        if out.read(room) != reserved:  # not the line asked for: make room the slow way
+            out.close()
+            _replace_first_line(tmp, text)
+            return
+        out.seek(0)
         out.write(text[:-1] + b" " * (room - len(text)) + b"\n")
 
 

@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -751,3 +752,47 @@ def test_run_does_not_overwrite_its_spec(folder: Path) -> None:
     assert (folder / "small.yaml").read_bytes() == before
     assert done.returncode == 2
     assert done.stderr.startswith("idc-sql: error: ")
+
+
+def test_a_command_started_with_a_closed_stream(folder: Path) -> None:
+    # `idc-sql run ... 2>&-`: nothing to report to, which is no reason to fail; and with
+    # `-o -` the summary must not fall back into the manifest on standard output
+    def shell(command: str) -> subprocess.CompletedProcess[bytes]:
+        line = " ".join(shlex.quote(str(part)) for part in CLI)
+        return subprocess.run(
+            ["bash", "-c", f"{line} {command}"], cwd=folder, capture_output=True, check=False
+        )
+
+    done = shell("run small.yaml -o small.s5cmd 2>&-")
+    assert done.returncode == 0
+    assert _header_counts(_manifest((folder / "small.s5cmd").read_text())[0])["series"] == 5
+    done = shell("run small.yaml -o - 2>&-")
+    assert done.returncode == 0
+    header, lines = _manifest(done.stdout.decode())
+    assert len(lines) == 5
+    assert all(line.startswith("# ") for line in header)
+    assert shell("count small.yaml >&-").returncode == 0
+
+
+def test_leaving_removes_the_folder_a_spilling_database_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    from idc_sql.cli import _remove_spills
+
+    monkeypatch.chdir(tmp_path)
+    connection = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": "40MB"})
+    connection.execute(
+        "CREATE TABLE t AS SELECT md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS s "
+        "FROM range(2000000) r(i) ORDER BY s"
+    )
+    assert (tmp_path / ".tmp").is_dir()  # DuckDB's folder for an in-memory database
+
+    class Kept:
+        pass
+
+    kept = Kept()
+    kept.connection = connection  # type: ignore[attr-defined]
+    _remove_spills([kept])
+    assert not (tmp_path / ".tmp").exists()

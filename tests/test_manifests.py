@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from sqlglot import exp
 
 import idc_sql
 from idc_sql import manifests
@@ -83,3 +84,30 @@ def test_destination_templates_and_standard_output_use_the_same_writer(
     manifests.write(result, str(out), "s5cmd", destination="data/{collection_id}/")
     _, body = _split(out)
     assert body == _expected_lines("data/rider_pilot/")
+
+
+def test_a_reserved_line_not_as_asked_for_is_replaced_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # should DuckDB ever write the reserved line differently (quoted, another width), the
+    # header must not be written over the first lines
+    lines = manifests._manifest_lines
+
+    def other_name(result: object, pieces: object, *, alias: exp.Identifier) -> exp.Select:
+        return lines(result, pieces, alias=exp.to_identifier("# reserved", quoted=True))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manifests, "_manifest_lines", other_name)
+    result = idc_sql.run(idc_sql.parse_spec(SPEC))
+    out = tmp_path / "rider.s5cmd"
+    result.write(str(out))
+    header, body = _split(out)
+    assert body == _expected_lines()
+    assert "\n".join(header) + "\n" == manifests.header(result, "rider.s5cmd")
+
+
+def test_an_output_name_near_the_file_system_limit(tmp_path: Path) -> None:
+    result = idc_sql.run(idc_sql.parse_spec(SPEC))
+    out = tmp_path / ("r" * 249 + ".s5cmd")  # 255 bytes, the usual NAME_MAX
+    result.write(str(out))
+    assert _split(out)[1] == _expected_lines()
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]

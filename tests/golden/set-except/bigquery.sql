@@ -39,14 +39,14 @@ WHERE
         SeriesInstanceUID
       FROM series
       WHERE
-        series.collection_id = @p0
+        series.collection_id = @p2
       ORDER BY
         `series_size_MB` DESC,
         `collection_id` ASC NULLS LAST,
         `PatientID` ASC NULLS LAST,
         `StudyInstanceUID` ASC NULLS LAST,
         `SeriesInstanceUID` ASC NULLS LAST
-      LIMIT @p2
+      LIMIT @p3
     )
   )
 ORDER BY

@@ -38,11 +38,11 @@ WHERE
         SeriesInstanceUID
       FROM series
       WHERE
-        series.collection_id = $p0
+        series.collection_id = $p2
       ORDER BY
         "series_size_MB" DESC,
         _row ASC
-      LIMIT $p2
+      LIMIT $p3
     )
   )
 ORDER BY

@@ -55,7 +55,7 @@ WHERE
         SeriesInstanceUID
       FROM series
       WHERE
-        series.Modality = $p0
+        series.Modality = $p3
     )
   )
 ORDER BY
