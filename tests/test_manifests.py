@@ -43,6 +43,15 @@ def _split(path: Path) -> tuple[list[str], list[str]]:
     return header, lines[len(header) : -1]
 
 
+def _assert_written_whole(out: Path) -> None:
+    """The manifest at ``out`` holds exactly the header, unpadded, then every line."""
+    result = idc_sql.run(idc_sql.parse_spec(SPEC))
+    result.write(str(out))
+    header, body = _split(out)
+    assert body == _expected_lines()
+    assert "\n".join(header) + "\n" == manifests.header(result, out.name)
+
+
 def test_the_header_is_written_over_the_reserved_line(tmp_path: Path) -> None:
     result = idc_sql.run(idc_sql.parse_spec(SPEC))
     out = tmp_path / "rider.s5cmd"
@@ -64,12 +73,7 @@ def test_a_header_wider_than_the_room_rewrites_the_file(
     # a summary wider than the room made for it (none is, below BIGINT's limit): the lines
     # are moved down, and nothing is lost
     monkeypatch.setattr(manifests, "_largest", lambda: Summary(0, 0, 0, 0, 0.0))
-    result = idc_sql.run(idc_sql.parse_spec(SPEC))
-    out = tmp_path / "rider.s5cmd"
-    result.write(str(out))
-    header, body = _split(out)
-    assert body == _expected_lines()
-    assert "\n".join(header) + "\n" == manifests.header(result, "rider.s5cmd")
+    _assert_written_whole(tmp_path / "rider.s5cmd")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rider.s5cmd"]
 
 
@@ -97,12 +101,7 @@ def test_a_reserved_line_not_as_asked_for_is_replaced_whole(
         return lines(result, pieces, alias=exp.to_identifier("# reserved", quoted=True))  # type: ignore[arg-type]
 
     monkeypatch.setattr(manifests, "_manifest_lines", other_name)
-    result = idc_sql.run(idc_sql.parse_spec(SPEC))
-    out = tmp_path / "rider.s5cmd"
-    result.write(str(out))
-    header, body = _split(out)
-    assert body == _expected_lines()
-    assert "\n".join(header) + "\n" == manifests.header(result, "rider.s5cmd")
+    _assert_written_whole(tmp_path / "rider.s5cmd")
 
 
 def test_an_output_name_near_the_file_system_limit(tmp_path: Path) -> None:
