@@ -75,7 +75,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--destination",
-        default=".",
         help="where s5cmd puts each series; may name fields, e.g. "
         "'data/{collection_id}/{SeriesInstanceUID}/' (default: .)",
     )
@@ -144,6 +143,30 @@ def console() -> None:
     os._exit(code)
 
 
+def _check_engine_options(args: argparse.Namespace) -> None:
+    """Refuse BigQuery's options on the local engine rather than ignore them."""
+    if args.engine != "local":
+        return
+    given = [
+        flag
+        for flag, value in (
+            ("--project", args.project),
+            ("--bigquery-endpoint", args.bigquery_endpoint),
+            ("--max-gb", args.max_gb),
+            ("--dry-run", args.dry_run or None),
+        )
+        if value is not None
+    ]
+    if given:
+        from .errors import UsageError
+
+        hint = "; `idc-sql compile SPEC` prints the SQL" if "--dry-run" in given else ""
+        raise UsageError(
+            f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to --engine "
+            f"bigquery; the local engine reads the installed index and costs nothing{hint}"
+        )
+
+
 def _remove_spills(results: list[Any]) -> None:
     """Close the databases that spilled to disk, so that DuckDB removes its temporary folder
     (which it does when a database closes); the others are left to the operating system."""
@@ -167,8 +190,15 @@ def _run(args: argparse.Namespace) -> int:
     from .manifests import check_destination, check_output, resolve_format, write
     from .spec import source_files
 
+    _check_engine_options(args)
     spec = api.as_spec(args.spec)
     fmt = resolve_format(args.output, args.format)
+    if args.destination is not None and fmt != "s5cmd":
+        raise UsageError(
+            f"--destination applies to s5cmd manifests; a {fmt} file lists the columns only"
+        )
+    if args.destination is None:
+        args.destination = "."
     output = args.output or f"{spec.name}.{fmt}"
     check_output(output)
     if output != "-" and Path(output).resolve() in source_files(spec):
@@ -251,6 +281,7 @@ def _print_summary(result: Any, out: Any) -> None:
 def _count(args: argparse.Namespace) -> int:
     from . import api
 
+    _check_engine_options(args)
     result = _execute(api.as_spec(args.spec), args)
     if result is None:
         return 0

@@ -41,6 +41,7 @@ _SUFFIXES = {
     ".s5cmd": "s5cmd",
     ".txt": "s5cmd",
 }
+_SUFFIX_OF = {"s5cmd": "s5cmd", "csv": "csv", "tsv": "tsv", "parquet": "parquet", "jsonl": "jsonl"}
 #: fields a destination template may name: identifiers without spaces or slashes
 TEMPLATE_FIELDS = (
     "collection_id",
@@ -58,6 +59,13 @@ def resolve_format(path: str | None, fmt: str | None) -> str:
     if fmt is not None:
         if fmt not in FORMATS:
             raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        suffix = Path(path).suffix.lower() if path not in (None, "-") else ""
+        implied = _SUFFIXES.get(suffix) if suffix != ".txt" else None
+        if implied is not None and implied != fmt:
+            raise UsageError(
+                f"{path} names a {implied} file but the format asked for is {fmt}; "
+                f"name it *.{_SUFFIX_OF[fmt]}, or leave out the format"
+            )
         return fmt
     if path is None or path == "-":
         return "s5cmd"

@@ -568,6 +568,32 @@ BAD = {
         output="out.s5cmd",
         about_output=True,
     ),
+    "dry-run-on-the-local-engine": Bad(
+        {"spec.yaml": GOOD},
+        "--dry-run applies to --engine bigquery; the local engine reads the installed index and "
+        "costs nothing; `idc-sql compile SPEC` prints the SQL",
+        args=("--dry-run",),
+        output="out.s5cmd",
+    ),
+    "bigquery-options-on-the-local-engine": Bad(
+        {"spec.yaml": GOOD},
+        "--project, --max-gb apply to --engine bigquery; the local engine reads the installed "
+        "index and costs nothing",
+        args=("--max-gb", "3", "--project", "mine"),
+    ),
+    "format-against-suffix": Bad(
+        {"spec.yaml": GOOD},
+        "out.csv names a csv file but the format asked for is parquet; name it *.parquet, or "
+        "leave out the format",
+        args=("--format", "parquet"),
+        about_output=True,
+    ),
+    "destination-of-a-csv-file": Bad(
+        {"spec.yaml": GOOD},
+        "--destination applies to s5cmd manifests; a csv file lists the columns only",
+        args=("--destination", "data/{collection_id}/"),
+        about_output=True,
+    ),
 }
 
 
