@@ -219,13 +219,27 @@ def _run(args: argparse.Namespace) -> int:
     _print_summary(result, report)
     if output != "-":
         print(f"wrote {output} ({fmt}, {result.summary.series:,} series)", file=report)
-        if fmt == "s5cmd":
+        if fmt == "s5cmd" and result.summary.series:
             print(
                 "download: s5cmd --no-sign-request --endpoint-url https://s3.amazonaws.com "
                 f"run {output}",
                 file=report,
             )
+    _explain_empty(spec, result, args)
     return 0
+
+
+def _explain_empty(spec: Any, result: Any, args: argparse.Namespace) -> None:
+    """When a local cohort selects nothing, say which values no series holds (a value in the
+    wrong case is the usual reason: ``NLST`` for ``nlst``, ``ct`` for ``CT``)."""
+    if args.engine != "local" or result.summary.series or sys.stderr is None:
+        return
+    from .engines.local import LocalEngine, value_hints
+
+    for hint in value_hints(LocalEngine(), spec):
+        print(
+            f"idc-sql: note: {hint} (values are compared exactly, case included)", file=sys.stderr
+        )
 
 
 def _execute(spec: Any, args: argparse.Namespace, also: tuple[str, ...] = ()) -> Any:
@@ -282,7 +296,8 @@ def _count(args: argparse.Namespace) -> int:
     from . import api
 
     _check_engine_options(args)
-    result = _execute(api.as_spec(args.spec), args)
+    spec = api.as_spec(args.spec)
+    result = _execute(spec, args)
     if result is None:
         return 0
     if args.json:
@@ -295,6 +310,7 @@ def _count(args: argparse.Namespace) -> int:
         print(json.dumps(body, indent=2))
     else:
         _print_summary(result, sys.stdout)
+    _explain_empty(spec, result, args)
     return 0
 
 

@@ -822,3 +822,41 @@ def test_leaving_removes_the_folder_a_spilling_database_made(
     kept.connection = connection  # type: ignore[attr-defined]
     _remove_spills([kept])
     assert not (tmp_path / ".tmp").exists()
+
+
+def test_an_empty_cohort_says_which_values_no_series_holds(tmp_path: Path) -> None:
+    # values compare exactly, case included: NLST is not nlst; the local engine says so
+    (tmp_path / "empty.yaml").write_text(
+        "name: empty\n"
+        "where:\n"
+        "  collection_id: [NLST, rider_pilot]\n"  # a few values: read whole, case and spelling
+        "  Modality: [ct, SGE]\n"
+        "  SeriesDescription: [lesion designator, no such description]\n"  # many values
+        "  Manufacturer: ACME\n",
+        encoding="utf-8",
+    )
+    note = "idc-sql: note: no series has "
+    exact = " (values are compared exactly, case included)"
+    expected = [
+        f"{note}collection_id 'NLST'; did you mean 'nlst'?{exact}",
+        f"{note}Modality 'ct'; did you mean 'CT'?{exact}",
+        f"{note}Modality 'SGE'; did you mean 'SEG'?{exact}",
+        f"{note}SeriesDescription 'lesion designator'; did you mean 'Lesion Designator'?{exact}",
+        f"{note}SeriesDescription 'no such description'{exact}",
+        f"{note}Manufacturer 'ACME'{exact}",
+    ]
+    for command in (("count", "empty.yaml"), ("run", "empty.yaml", "-o", "empty.s5cmd")):
+        done = idc_sql(*command, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "series                  0" in done.stdout
+        assert done.stderr.splitlines() == expected
+    assert "download:" not in done.stdout  # nothing to download
+    lines = (tmp_path / "empty.s5cmd").read_text().splitlines()
+    assert lines
+    assert all(line.startswith("# ") for line in lines)
+
+
+def test_a_cohort_that_selects_series_gets_no_notes(folder: Path) -> None:
+    done = idc_sql("count", "small.yaml", cwd=folder)
+    assert done.returncode == 0
+    assert done.stderr == ""

@@ -5,17 +5,22 @@ from __future__ import annotations
 import importlib.util
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
 from ..errors import EngineError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import duckdb
 
+    from ..catalog import Field
     from ..compiler import Compiled
+    from ..plan import Atom, Node, Selection
     from ..result import CohortResult, Provenance
+    from ..spec import Spec
 
 INDEX_PACKAGE = "idc_index_data"
 INDEX_DISTRIBUTION = "idc-index-data"
@@ -90,5 +95,87 @@ class LocalEngine:
             self.connection, compiled.tree, compiled.params, compiled.columns, provenance
         )
 
+    def distinct(
+        self,
+        reading: exp.Expr,
+        *,
+        equal_to: str | None = None,
+        fold_case: bool = False,
+        limit: int,
+    ) -> list[str]:
+        """Up to ``limit`` distinct string values of ``reading`` over the index, or only those
+        equal to ``equal_to`` (``fold_case``: whatever their case), sorted."""
+        value = reading.copy()
+        query = exp.select(value.as_("v", copy=False)).distinct().from_("idc_index")
+        params: dict[str, Any] = {}
+        if equal_to is not None:
+            wanted: exp.Expr = exp.Placeholder(this="v")
+            params["v"] = equal_to
+            left = value.copy()
+            if fold_case:
+                left, wanted = exp.Lower(this=left), exp.Lower(this=wanted)
+            query = query.where(exp.EQ(this=left, expression=wanted), copy=False)
+        query = query.order_by(exp.column("v"), copy=False).limit(limit, copy=False)
+        rows = self.connection.execute(query.sql(dialect="duckdb"), params).fetchall()
+        return [row[0] for row in rows if isinstance(row[0], str)]
+
     def describe(self) -> str:
         return f"local index, idc-index-data {self.package_version}"
+
+
+def value_hints(engine: LocalEngine, spec: Spec) -> list[str]:
+    """Why a cohort may have come back empty: the values it asks for by equality (``eq``,
+    ``in``) that no series of the index holds, each with what it may have meant: the same
+    letters in another case, or a close spelling among a field's values when they are few."""
+    import difflib
+
+    from ..plan import plan
+
+    wanted: dict[Field, list[str]] = {}
+    for atom in _atoms(plan(spec, "local", local_version=engine.idc_version).selection):
+        f = atom.field
+        if f.kind != "string" or f.instance_level or f.segment_level:
+            continue
+        for op, arg in atom.ops:
+            if op in ("eq", "in"):
+                values = arg if isinstance(arg, list | tuple) else [arg]
+                wanted.setdefault(f, []).extend(v for v in values if isinstance(v, str))
+    hints = []
+    for f, values in wanted.items():
+        reading = f.reading("local")
+        assert reading is not None
+        few = engine.distinct(reading, limit=_FEW + 1)
+        for value in dict.fromkeys(values):
+            if len(few) <= _FEW:
+                if value in few:
+                    continue
+                meant = [c for c in few if c.casefold() == value.casefold()]
+                meant = meant or difflib.get_close_matches(value, few, n=3, cutoff=0.6)
+            else:
+                if engine.distinct(reading, equal_to=value, limit=1):
+                    continue
+                meant = engine.distinct(reading, equal_to=value, fold_case=True, limit=3)
+            also = f"; did you mean {' or '.join(map(repr, meant))}?" if meant else ""
+            hints.append(f"no series has {f.name} {value!r}{also}")
+    return hints
+
+
+#: a field with at most this many values is read whole for close spellings
+_FEW = 500
+
+
+def _atoms(selection: Selection) -> Iterator[Atom]:
+    from ..plan import And, Atom, Has, Negate, Or
+
+    def walk(node: Node | None) -> Iterator[Atom]:
+        if isinstance(node, Atom):
+            yield node
+        elif isinstance(node, And | Or):
+            for item in node.items:
+                yield from walk(item)
+        elif isinstance(node, Negate | Has):
+            yield from walk(node.item)
+
+    yield from walk(selection.where)
+    for member in selection.members:
+        yield from _atoms(member)
