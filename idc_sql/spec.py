@@ -454,12 +454,39 @@ def explain(error: ValidationError, data: Any) -> tuple[str, str]:
     located = [(e, *_locate(e["loc"], data)) for e in error.errors(include_url=False)]
     deepest = max(len(path) for _, path, _ in located)
     first, path, parent = next(x for x in located if len(x[1]) == deepest)
+    misspelt = _misspelt_node(path)
+    if misspelt is not None:
+        return misspelt
     group = [e for e, p, _ in located if p == path]
     message = _union_message(group, path) if len(group) > 1 else _message(first, path, parent)
     others = len({tuple(p) for _, p, _ in located}) - 1
     if others:
         message += f" (and {others} more problem{'s' if others > 1 else ''})"
     return _format_loc(path), message
+
+
+def _misspelt_node(path: list[str | int]) -> tuple[str, str] | None:
+    """A key where a predicate goes that is a near miss of a node key (``study_hass``,
+    ``alll``): said as such, rather than as the field condition Pydantic took it for."""
+    import difflib
+
+    for i, key in enumerate(path):
+        if not isinstance(key, str) or key in NODE_KEYS or i == 0:
+            continue
+        before = path[i - 1]
+        predicate_place = (
+            before == "where"
+            or before in NODE_KEYS
+            or (isinstance(before, int) and i >= 2 and path[i - 2] in ("all", "any"))
+        )
+        if not predicate_place:
+            continue
+        close = difflib.get_close_matches(key, NODE_KEYS, n=1, cutoff=0.8)
+        if close:
+            return _format_loc(
+                path[: i + 1]
+            ), f"unknown predicate {key!r}; did you mean {close[0]}?"
+    return None
 
 
 def _union_message(group: list[Any], path: list[str | int]) -> str:

@@ -594,6 +594,14 @@ BAD = {
         args=("--destination", "data/{collection_id}/"),
         about_output=True,
     ),
+    "misspelt-predicate": Bad(
+        _spec("  study_hass: {Modality: SEG}\n"),
+        "spec.yaml: where.study_hass: unknown predicate 'study_hass'; did you mean study_has?",
+    ),
+    "misspelt-predicate-in-a-list": Bad(
+        _spec("  all:\n    - Modality: CT\n    - alll: [{Modality: SEG}]\n"),
+        "spec.yaml: where.all[1].alll: unknown predicate 'alll'; did you mean all?",
+    ),
 }
 
 
