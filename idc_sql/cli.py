@@ -352,14 +352,21 @@ def _fields(args: argparse.Namespace) -> int:
     if not found:
         print(f"no field matches {args.pattern!r}", file=sys.stderr)
         return 1
-    width = max(len(f.name) for f in found)
-    for f in found:
-        where = "local+bigquery" if f.local is not None else "bigquery"
-        mode = "" if f.bq_mode == "NULLABLE" else f" {f.bq_mode}"
-        print(
-            f"{f.name:<{width}}  {f.level:<10} {f.kind:<7} {f.bq_type}{mode:<9}  "
-            f"{where:<14}  {f.description}"
+    rows = [
+        (
+            f.name,
+            f.level,
+            f.kind,
+            f.bq_type if f.bq_mode == "NULLABLE" else f"{f.bq_type} {f.bq_mode}",
+            "local+bigquery" if f.local is not None else "bigquery",
+            f.description,
         )
+        for f in found
+    ]
+    header = ("FIELD", "LEVEL", "KIND", "BIGQUERY TYPE", "ENGINES", "DESCRIPTION")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+    for row in [header, *rows]:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) + "  " + row[5])
     return 0
 
 

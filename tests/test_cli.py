@@ -311,7 +311,13 @@ def test_validate_several_files(folder: Path) -> None:
 
 
 def _field_names(stdout: str) -> list[str]:
-    return [line.split()[0] for line in stdout.splitlines()]
+    lines = stdout.splitlines()
+    assert lines[0].split()[:3] == ["FIELD", "LEVEL", "KIND"]  # a header row
+    # the columns line up: each starts where the header's does
+    starts = [lines[0].index(h) for h in ("LEVEL", "KIND", "BIGQUERY", "ENGINES", "DESCRIPTION")]
+    for line in lines[1:]:
+        assert all(line[i - 2 : i] == "  " and line[i] != " " for i in starts), line
+    return [line.split()[0] for line in lines[1:]]
 
 
 def test_fields(tmp_path: Path) -> None:
