@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import string
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -84,6 +85,8 @@ def check_output(path: str) -> None:
         raise UsageError(f"cannot write {path}: it is a folder")
     if not os.access(parent, os.W_OK):
         raise UsageError(f"cannot write {path}: no permission to write in {parent}")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise UsageError(f"cannot write {path}: the file is read-only")
 
 
 def check_destination(destination: str) -> list[tuple[str, str | None]]:
@@ -126,6 +129,8 @@ def write(result: CohortResult, path: str, fmt: str | None, *, destination: str 
     tmp = target.with_name(f".{target.name[:200]}.{uuid.uuid4().hex[:12]}.part")
     try:
         _write(result, tmp, fmt, pieces, target.name)
+        if target.exists():  # a replaced file keeps its permissions
+            os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
         os.replace(tmp, target)
     except OSError as e:
         raise OutputError(f"cannot write {path}: {e.strerror or e}") from e

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shlex
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -874,3 +875,24 @@ def test_a_cohort_that_selects_series_gets_no_notes(folder: Path) -> None:
     done = idc_sql("count", "small.yaml", cwd=folder)
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+def test_a_replaced_output_keeps_its_permissions(folder: Path) -> None:
+    out = folder / "out.csv"
+    out.write_text("an earlier result\n")
+    out.chmod(0o640)
+    done = idc_sql("run", "small.yaml", "-o", "out.csv", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert out.read_text().startswith("SeriesInstanceUID,")
+    out.chmod(0o444)
+    before = out.read_bytes()
+    done = idc_sql("run", "rider-ct.yaml", "-o", "out.csv", cwd=folder)
+    if os.geteuid() == 0:  # root may write any file, as with cp
+        assert done.returncode == 0, done.stderr
+        assert out.read_bytes() != before
+        assert stat.S_IMODE(out.stat().st_mode) == 0o444
+    else:
+        assert done.returncode == 2
+        assert done.stderr == "idc-sql: error: cannot write out.csv: the file is read-only\n"
+        assert out.read_bytes() == before

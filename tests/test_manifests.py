@@ -13,6 +13,7 @@ from sqlglot import exp
 import idc_sql
 from idc_sql import manifests
 from idc_sql.engines.local import index_dir
+from idc_sql.errors import UsageError
 from idc_sql.result import Summary
 
 SPEC = {
@@ -110,3 +111,18 @@ def test_an_output_name_near_the_file_system_limit(tmp_path: Path) -> None:
     result.write(str(out))
     assert _split(out)[1] == _expected_lines()
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_a_read_only_output_is_refused_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (tests may run as root, who can write any file: ask os.access as another user would)
+    out = tmp_path / "out.csv"
+    out.write_text("an earlier result\n")
+    real = manifests.os.access
+    monkeypatch.setattr(
+        manifests.os, "access", lambda p, mode: False if Path(p) == out else real(p, mode)
+    )
+    with pytest.raises(UsageError, match=r"^cannot write .*out\.csv: the file is read-only$"):
+        manifests.check_output(str(out))
+    manifests.check_output(str(tmp_path / "new.csv"))  # a new file beside it is fine
