@@ -42,7 +42,6 @@ _SUFFIXES = {
     ".s5cmd": "s5cmd",
     ".txt": "s5cmd",
 }
-_SUFFIX_OF = {"s5cmd": "s5cmd", "csv": "csv", "tsv": "tsv", "parquet": "parquet", "jsonl": "jsonl"}
 #: fields a destination template may name: identifiers without spaces or slashes
 TEMPLATE_FIELDS = (
     "collection_id",
@@ -65,7 +64,7 @@ def resolve_format(path: str | None, fmt: str | None) -> str:
         if implied is not None and implied != fmt:
             raise UsageError(
                 f"{path} names a {implied} file but the format asked for is {fmt}; "
-                f"name it *.{_SUFFIX_OF[fmt]}, or leave out the format"
+                f"name it *.{fmt}, or leave out the format"
             )
         return fmt
     if path is None or path == "-":

@@ -487,12 +487,17 @@ def _loc(origin: str, path: str) -> str:
     return f"{origin}: {path}" if origin else path
 
 
-def fields_in(node: Node | None) -> list[Field]:
-    """Every field a predicate reads, in order of appearance (duplicates kept)."""
+def atoms_in(node: Node | None) -> list[Atom]:
+    """Every condition of a predicate, relations' included, in order of appearance."""
     if node is None:
         return []
     if isinstance(node, Atom):
-        return [node.field]
+        return [node]
     if isinstance(node, And | Or):
-        return [f for item in node.items for f in fields_in(item)]
-    return fields_in(node.item)
+        return [a for item in node.items for a in atoms_in(item)]
+    return atoms_in(node.item)
+
+
+def fields_in(node: Node | None) -> list[Field]:
+    """Every field a predicate reads, in order of appearance (duplicates kept)."""
+    return [atom.field for atom in atoms_in(node)]

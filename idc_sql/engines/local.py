@@ -12,13 +12,11 @@ from sqlglot import exp
 from ..errors import EngineError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import duckdb
 
     from ..catalog import Field
     from ..compiler import Compiled
-    from ..plan import Atom, Node, Selection
+    from ..plan import Atom, Selection
     from ..result import CohortResult, Provenance
     from ..spec import Spec
 
@@ -164,18 +162,7 @@ def value_hints(engine: LocalEngine, spec: Spec) -> list[str]:
 _FEW = 500
 
 
-def _atoms(selection: Selection) -> Iterator[Atom]:
-    from ..plan import And, Atom, Has, Negate, Or
+def _atoms(selection: Selection) -> list[Atom]:
+    from ..plan import atoms_in
 
-    def walk(node: Node | None) -> Iterator[Atom]:
-        if isinstance(node, Atom):
-            yield node
-        elif isinstance(node, And | Or):
-            for item in node.items:
-                yield from walk(item)
-        elif isinstance(node, Negate | Has):
-            yield from walk(node.item)
-
-    yield from walk(selection.where)
-    for member in selection.members:
-        yield from _atoms(member)
+    return atoms_in(selection.where) + [a for m in selection.members for a in _atoms(m)]
