@@ -2,15 +2,60 @@
 
 The command line maps :attr:`IdcSqlError.exit_code` to its exit status: 2 for anything the user
 can fix in the command or the specification, 1 for failures while running.
+
+A message may name an option the caller can change. The library speaks of its parameters
+(``max_gb=2100``, ``engine="bigquery"``); the command line renders the same error with its flags
+(``--max-gb 2100``, ``--engine bigquery``). Such a message is built from text and
+:class:`Option` pieces, so that user values in the text are never reinterpreted:
+
+>>> e = UsageError("raise the cap with ", Option("max_gb", 2100), " if you mean it")
+>>> str(e)
+'raise the cap with max_gb=2100 if you mean it'
+>>> e.render(lambda o: f"--{o.name.replace('_', '-')} {o.value}")
+'raise the cap with --max-gb 2100 if you mean it'
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option named in a message: a library parameter (and its value, if one is meant)."""
+
+    name: str
+    value: Any = None
+
+    def __str__(self) -> str:
+        return self.name if self.value is None else f"{self.name}={self.value!r}"
+
+
+Piece = str | Option
+Spelling = Callable[[Option], str]
+
+
+def render(pieces: tuple[Piece, ...], spell: Spelling | None = None) -> str:
+    """The text of ``pieces``, options spelt by ``spell`` (default: as library parameters)."""
+    return "".join(
+        p if isinstance(p, str) else (spell(p) if spell is not None else str(p)) for p in pieces
+    )
 
 
 class IdcSqlError(Exception):
     """Root of every error idc-sql raises on purpose."""
 
     exit_code = 1
+
+    def __init__(self, *pieces: Piece) -> None:
+        self.pieces: tuple[Piece, ...] = pieces
+        super().__init__(render(pieces))
+
+    def render(self, spell: Spelling | None = None) -> str:
+        """The message, with the options it names spelt by ``spell``."""
+        return render(self.pieces, spell)
 
 
 class UsageError(IdcSqlError):
@@ -28,10 +73,10 @@ class SpecError(IdcSqlError):
 
     exit_code = 2
 
-    def __init__(self, location: str, message: str) -> None:
+    def __init__(self, location: str, *message: Piece) -> None:
         self.location = location
-        self.message = message
-        super().__init__(f"{location}: {message}" if location else message)
+        self.message = render(message)
+        super().__init__(*((location, ": ", *message) if location else message))
 
 
 class UnsupportedError(SpecError):
@@ -40,6 +85,12 @@ class UnsupportedError(SpecError):
 
 class EngineError(IdcSqlError):
     """An engine failed while running a query."""
+
+
+class CostError(EngineError):
+    """A query was refused by the cost guard (exit status 2: the user decides)."""
+
+    exit_code = 2
 
 
 class OutputError(IdcSqlError):

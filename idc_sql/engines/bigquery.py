@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EngineError, UsageError
+from ..errors import CostError, EngineError, UsageError
 
 if TYPE_CHECKING:
     import pyarrow
@@ -90,12 +90,6 @@ def decide(estimate_bytes: int, cap: int) -> CostDecision:
         f"{_size(cap)}; raise the cap with --max-gb (e.g. --max-gb {suggestion}) if you mean it"
     )
     return CostDecision(estimate_bytes, cap, False, msg)
-
-
-class CostError(EngineError):
-    """A query was refused by the cost guard (exit status 2: the user decides)."""
-
-    exit_code = 2
 
 
 # ----------------------------------------------------------------------------- parameters
