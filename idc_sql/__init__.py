@@ -18,13 +18,19 @@ __all__ = [
     "CohortResult",
     "CohortSpec",
     "Compiled",
+    "Engine",
+    "Estimate",
     "IdcSqlError",
+    "Notice",
     "SetSpec",
+    "Settings",
     "SpecError",
     "Summary",
     "UnsupportedError",
     "compile",
     "count",
+    "engine",
+    "estimate",
     "fields",
     "load_spec",
     "parse_spec",
@@ -33,6 +39,12 @@ __all__ = [
 
 _LAZY = {
     "compile": "api",
+    "engine": "api",
+    "estimate": "api",
+    "Estimate": "pipeline",
+    "Engine": "engines.base",
+    "Notice": "settings",
+    "Settings": "settings",
     "count": "api",
     "fields": "api",
     "run": "api",
@@ -42,18 +54,22 @@ _LAZY = {
     "SetSpec": "spec",
     "Compiled": "compiler",
     "CohortResult": "result",
-    "Summary": "result",
+    "Summary": "summary",
     "IdcSqlError": "errors",
     "SpecError": "errors",
     "UnsupportedError": "errors",
 }
 
 if TYPE_CHECKING:
-    from .api import compile, count, fields, run
+    from .api import compile, count, engine, estimate, fields, run
     from .compiler import Compiled
+    from .engines.base import Engine
     from .errors import IdcSqlError, SpecError, UnsupportedError
-    from .result import CohortResult, Summary
+    from .pipeline import Estimate
+    from .result import CohortResult
+    from .settings import Notice, Settings
     from .spec import CohortSpec, SetSpec, load_spec, parse_spec
+    from .summary import Summary
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,9 @@
 True
 >>> result.to_arrow().column_names[:4]
 ['collection_id', 'PatientID', 'StudyInstanceUID', 'SeriesInstanceUID']
+
+Options of an engine (BigQuery's ``project``, ``endpoint``, ``max_gb``, ``deadline``) are
+keyword arguments; ``engine`` may also be an engine object made once and reused.
 """
 
 from __future__ import annotations
@@ -14,14 +17,21 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .catalog import Field, engine_fields
-from .compiler import BIGQUERY_PUBLIC_PROJECT, Compiled, compile_plan
 from .errors import UsageError
-from .plan import ENGINES, Engine, plan
-from .result import CohortResult, Provenance, Summary
-from .spec import CohortSpec, SetSpec, Spec, digest, load_spec, parse_spec
+from .pipeline import Estimate, open_engine, prepare
+from .pipeline import run as run_pipeline
+from .settings import Reporter, silent
+from .spec import CohortSpec, SetSpec, Spec, load_spec, parse_spec
+from .targets import DEFAULT, TARGETS, target
+
+if TYPE_CHECKING:
+    from .catalog import Field
+    from .compiler import Compiled
+    from .engines.base import Engine
+    from .result import CohortResult
+    from .summary import Summary
 
 SpecLike = Spec | Mapping[str, Any] | str | Path
 
@@ -37,77 +47,84 @@ def as_spec(spec: SpecLike) -> Spec:
     raise UsageError(f"a specification is a spec, a mapping or a file path, not {type(spec)!r}")
 
 
-def _engine(engine: str) -> Engine:
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    return "local" if engine == "local" else "bigquery"
+def engine(name: str = DEFAULT, *, report: Reporter = silent, **options: Any) -> Engine:
+    """An engine to run several cohorts on (one connection, one client)."""
+
+    return open_engine(name, options, report)
+
+
+def _engine(which: str | Engine, options: Mapping[str, Any], report: Reporter) -> Engine:
+    if isinstance(which, str):
+        return engine(which, report=report, **options)
+    if options:
+        raise UsageError(
+            f"options ({', '.join(options)}) are given when an engine is made, not with one"
+        )
+    return which
 
 
 def compile(  # mirrors `idc-sql compile` (shadows the builtin inside this module only)
-    spec: SpecLike, engine: str = "local", *, project: str = BIGQUERY_PUBLIC_PROJECT
+    spec: SpecLike, engine: str = DEFAULT, *, project: str | None = None
 ) -> Compiled:
-    """Compile ``spec`` to SQL and bound parameters for ``engine``; needs no connection."""
-    eng = _engine(engine)
-    s = as_spec(spec)
-    if eng == "local":
-        from .engines.local import index_release
+    """Compile ``spec`` to SQL and bound parameters for ``engine``; needs no connection.
 
-        return compile_plan(plan(s, "local", local_version=index_release()[0]), project=project)
-    from .engines.bigquery import dataset_of
-    from .schema import LiveSchema
+    On BigQuery, fields outside the catalog are known only from a cached live schema.
+    """
+    from .writers import all_needs
 
-    # no connection: fields outside the catalog are known only from a cached live schema
-    schema = LiveSchema.cached(project, dataset_of(s.idc_version))
-    return compile_plan(plan(s, "bigquery", schema=schema), project=project)
+    options = {"data_project": project} if project and target(engine).options else {}
+    eng = open_engine(engine, options)
+    _, compiled = prepare(as_spec(spec), eng, also=all_needs(), connect=False)
+    return compiled
 
 
 def run(
-    spec: SpecLike, engine: str = "local", *, also: tuple[str, ...] = (), **options: Any
+    spec: SpecLike,
+    engine: str | Engine = DEFAULT,
+    *,
+    also: tuple[str, ...] | None = None,
+    report: Reporter = silent,
+    **options: Any,
 ) -> CohortResult:
     """Run ``spec`` on ``engine`` and return its result.
 
-    ``also`` names fields the result must carry besides the spec's columns (a manifest
-    destination template's fields). Options of the BigQuery engine (``project``, ``endpoint``,
-    ``max_gb``, ...) are passed through.
+    ``also`` names fields the rows must carry besides the spec's columns and the summary's;
+    by default, whatever any writer needs, so that ``result.write("x.s5cmd")`` works.
     """
-    s = as_spec(spec)
-    eng = _engine(engine)
-    if eng == "local":
-        if options:
-            raise UsageError(f"the local engine takes no options; got {', '.join(options)}")
-        return _run_local(s, also)
-    from .engines.bigquery import run_bigquery
+    from .writers import all_needs
 
-    result: CohortResult = run_bigquery(s, also=also, **options)
-    return result
-
-
-def _run_local(spec: Spec, also: tuple[str, ...] = ()) -> CohortResult:
-    from .engines.local import LocalEngine
-
-    engine = LocalEngine()
-    compiled = compile_plan(plan(spec, "local", local_version=engine.idc_version, also=also))
-    provenance = Provenance(
-        cohort=spec.name,
-        engine="local",
-        idc_version=engine.idc_version,
-        source=engine.describe(),
-        digest=digest(spec),
-        sql=compiled.sql,
-        params=compiled.params,
-        resolved_version=engine.idc_version,
+    eng = _engine(engine, options, report)
+    outcome = run_pipeline(
+        as_spec(spec), eng, also=all_needs() if also is None else also, report=report
     )
-    return engine.result(compiled, provenance)
+    assert not isinstance(outcome, Estimate)
+    return outcome
 
 
-def count(spec: SpecLike, engine: str = "local", **options: Any) -> Summary:
+def estimate(
+    spec: SpecLike, engine: str | Engine = DEFAULT, *, report: Reporter = silent, **options: Any
+) -> Estimate:
+    """The query ``spec`` compiles to and what it would cost; runs nothing."""
+    from .writers import all_needs
+
+    eng = _engine(engine, options, report)
+    outcome = run_pipeline(as_spec(spec), eng, also=all_needs(), dry_run=True, report=report)
+    assert isinstance(outcome, Estimate)
+    return outcome
+
+
+def count(spec: SpecLike, engine: str | Engine = DEFAULT, **options: Any) -> Summary:
     """How many series, studies, patients and collections ``spec`` selects, and their size."""
-    return run(spec, engine, **options).summary
+    return run(spec, engine, also=(), **options).summary
 
 
 def fields(pattern: str | None = None, engine: str | None = None) -> list[Field]:
-    """Catalog fields whose name matches ``pattern`` (a glob or a substring), for ``engine``."""
-    pool = engine_fields(_engine(engine)) if engine else engine_fields("bigquery")
+    """Catalog fields whose name matches ``pattern`` (a glob or a substring), for ``engine``
+    (default: every field, with the engines that read it in ``reading_engines``)."""
+    from .catalog import FIELDS
+
+    readers = [target(engine)] if engine else list(TARGETS.values())
+    pool = [f for f in FIELDS.values() if any(t.read(f) is not None for t in readers)]
     if not pattern:
         return pool
     glob = pattern if any(c in pattern for c in "*?[") else f"*{pattern}*"

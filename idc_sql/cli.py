@@ -9,15 +9,49 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import IdcSqlError
+from .errors import IdcSqlError, Option
+from .targets import DEFAULT, TARGETS
+from .writers import FORMATS
 
-ENGINES = ("local", "bigquery")
+#: how the command line spells the library's options
+FLAGS = {
+    "engine": "--engine",
+    "project": "--project",
+    "endpoint": "--bigquery-endpoint",
+    "max_gb": "--max-gb",
+    "dry_run": "--dry-run",
+    "destination": "--destination",
+    "format": "--format",
+    "allow_outside": "--allow-outside",
+}
+#: options the command line takes from the environment only
+ENVIRONMENT = {"deadline": "IDC_SQL_BIGQUERY_DEADLINE"}
+
+
+def spell(option: Option) -> str:
+    """An option as this command line's flag: ``--engine bigquery``, ``--dry-run``."""
+    if option.name == "path" and option.value == "-":
+        return "-o -"
+    if option.name in ENVIRONMENT:
+        name = ENVIRONMENT[option.name]
+        return name if option.value is None else f"{name}={option.value}"
+    flag = FLAGS.get(option.name)
+    if flag is None:
+        return str(option)
+    if option.value is None or option.value is True:
+        return flag
+    if option.name == "also":  # fields a result must carry: the spec's columns
+        return f"columns listing {', '.join(option.value)}"
+    value = option.value
+    text = f"{value:g}" if isinstance(value, float) else shlex.quote(str(value))
+    return f"{flag} {text}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,9 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     def engine_arg(p: argparse.ArgumentParser, *, runs: bool = True) -> None:
         p.add_argument(
             "--engine",
-            choices=ENGINES,
-            default="local",
-            help="local: DuckDB over the installed idc-index-data (default); bigquery: dicom_all",
+            choices=tuple(TARGETS),
+            default=DEFAULT,
+            help="; ".join(f"{t.name}: {t.description}" for t in TARGETS.values()),
         )
         if not runs:
             return
@@ -70,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--format",
-        choices=("s5cmd", "csv", "tsv", "parquet", "jsonl"),
+        choices=FORMATS,
         help="default: from the output's suffix, else s5cmd",
     )
     run.add_argument(
@@ -96,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
 
     fields = sub.add_parser("fields", help="list the fields a cohort can use")
     fields.add_argument("pattern", nargs="?", help="a glob or substring of field names")
-    fields.add_argument("--engine", choices=ENGINES, help="only fields this engine can read")
+    fields.add_argument("--engine", choices=tuple(TARGETS), help="only fields this engine can read")
 
     sub.add_parser("schema", help="print the JSON Schema of a specification")
     return parser
@@ -107,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(_COMMANDS[args.command](args))
     except IdcSqlError as e:
-        print(f"idc-sql: error: {e}", file=sys.stderr)
+        print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("idc-sql: interrupted", file=sys.stderr)
@@ -143,30 +177,6 @@ def console() -> None:
     os._exit(code)
 
 
-def _check_engine_options(args: argparse.Namespace) -> None:
-    """Refuse BigQuery's options on the local engine rather than ignore them."""
-    if args.engine != "local":
-        return
-    given = [
-        flag
-        for flag, value in (
-            ("--project", args.project),
-            ("--bigquery-endpoint", args.bigquery_endpoint),
-            ("--max-gb", args.max_gb),
-            ("--dry-run", args.dry_run or None),
-        )
-        if value is not None
-    ]
-    if given:
-        from .errors import UsageError
-
-        hint = "; `idc-sql compile SPEC` prints the SQL" if "--dry-run" in given else ""
-        raise UsageError(
-            f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to --engine "
-            f"bigquery; the local engine reads the installed index and costs nothing{hint}"
-        )
-
-
 def _remove_spills(results: list[Any]) -> None:
     """Close the databases that spilled to disk, so that DuckDB removes its temporary folder
     (which it does when a database closes); the others are left to the operating system."""
@@ -184,21 +194,63 @@ def _remove_spills(results: list[Any]) -> None:
             continue
 
 
+def _reporter(out: Any = None) -> Any:
+    """Notices printed to standard error; a job's progress only on a terminal."""
+    from .settings import Notice
+
+    shown = False
+
+    def report(notice: Notice) -> None:
+        nonlocal shown
+        err = sys.stderr if out is None else out
+        if err is None:
+            return
+        text = render_pieces(notice.pieces)
+        if notice.kind == "progress":
+            if err.isatty():
+                print(f"\r  {text}", end="", file=err, flush=True)
+                shown = True
+        elif notice.kind == "progress_done":
+            if shown:
+                print(file=err)
+                shown = False
+        elif notice.kind == "cancelled":
+            print(f"idc-sql: {text}", file=err)
+        else:
+            print(text, file=err)
+
+    return report
+
+
+def render_pieces(pieces: tuple[Any, ...]) -> str:
+    from .errors import render
+
+    return render(pieces, spell)
+
+
+def _open_engine(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The engine ``--engine`` names, with the options given (others are refused)."""
+    from .pipeline import open_engine
+
+    options = {
+        "project": getattr(args, "project", None),
+        "endpoint": getattr(args, "bigquery_endpoint", None),
+        "max_gb": getattr(args, "max_gb", None),
+        "dry_run": getattr(args, "dry_run", False) or None,
+    }
+    report = _reporter()
+    return open_engine(args.engine, options, report), report
+
+
 def _run(args: argparse.Namespace) -> int:
     from . import api
     from .errors import UsageError
-    from .manifests import check_destination, check_output, resolve_format, write
     from .spec import source_files
+    from .writers import check_output, needs, resolve_format, write
 
-    _check_engine_options(args)
     spec = api.as_spec(args.spec)
     fmt = resolve_format(args.output, args.format)
-    if args.destination is not None and fmt != "s5cmd":
-        raise UsageError(
-            f"--destination applies to s5cmd manifests; a {fmt} file lists the columns only"
-        )
-    if args.destination is None:
-        args.destination = "."
+    also = needs(fmt, args.destination)
     output = args.output or f"{spec.name}.{fmt}"
     check_output(output)
     if output != "-" and Path(output).resolve() in source_files(spec):
@@ -206,9 +258,6 @@ def _run(args: argparse.Namespace) -> int:
             f"-o {output} is a specification this cohort is read from; "
             "write the result to another file"
         )
-    also: tuple[str, ...] = ()
-    if fmt == "s5cmd":
-        also = tuple(n for _, n in check_destination(args.destination) if n is not None)
     result = _execute(spec, args, also)
     if result is None:
         return 0
@@ -220,23 +269,19 @@ def _run(args: argparse.Namespace) -> int:
     if output != "-":
         print(f"wrote {output} ({fmt}, {result.summary.series:,} series)", file=report)
         if fmt == "s5cmd" and result.summary.series:
-            print(
-                "download: s5cmd --no-sign-request --endpoint-url https://s3.amazonaws.com "
-                f"run {output}",
-                file=report,
-            )
-    _explain_empty(spec, result, args)
+            from .writers.s5cmd import download_command
+
+            print(f"download: {download_command(output)}", file=report)
+    _explain_empty(result)
     return 0
 
 
-def _explain_empty(spec: Any, result: Any, args: argparse.Namespace) -> None:
-    """When a local cohort selects nothing, say which values no series holds (a value in the
+def _explain_empty(result: Any) -> None:
+    """When a cohort selects nothing, say which values no series holds (a value in the
     wrong case is the usual reason: ``NLST`` for ``nlst``, ``ct`` for ``CT``)."""
-    if args.engine != "local" or result.summary.series or sys.stderr is None:
+    if sys.stderr is None:
         return
-    from .engines.local import LocalEngine, value_hints
-
-    for hint in value_hints(LocalEngine(), spec):
+    for hint in result.empty_hints():
         print(
             f"idc-sql: note: {hint} (values are compared exactly, case included)", file=sys.stderr
         )
@@ -244,22 +289,11 @@ def _explain_empty(spec: Any, result: Any, args: argparse.Namespace) -> None:
 
 def _execute(spec: Any, args: argparse.Namespace, also: tuple[str, ...] = ()) -> Any:
     """Run on the chosen engine; None after a --dry-run (which prints the SQL and estimate)."""
-    from . import api
+    from .pipeline import Estimate, run
 
-    if args.engine == "local":
-        return _kept(api.run(spec, "local", also=also))
-    options = {
-        "also": also,
-        "project": args.project,
-        "endpoint": args.bigquery_endpoint,
-        "max_gb": args.max_gb,
-        "dry_run": args.dry_run,
-        "report": lambda line: print(line, file=sys.stderr),
-    }
-    from .engines.bigquery import run_bigquery
-
-    outcome = run_bigquery(spec, **options)
-    if args.dry_run:
+    engine, report = _open_engine(args)
+    outcome = run(spec, engine, also=also, dry_run=bool(args.dry_run), report=report)
+    if isinstance(outcome, Estimate):
         print(outcome.sql)
         print()
         _print_params(outcome.params)
@@ -295,7 +329,6 @@ def _print_summary(result: Any, out: Any) -> None:
 def _count(args: argparse.Namespace) -> int:
     from . import api
 
-    _check_engine_options(args)
     spec = api.as_spec(args.spec)
     result = _execute(spec, args)
     if result is None:
@@ -304,13 +337,13 @@ def _count(args: argparse.Namespace) -> int:
         body = {
             "cohort": result.provenance.cohort,
             "idc_version": result.provenance.release,
-            "engine": args.engine,
+            "engine": result.provenance.engine,
             **result.summary.as_dict(),
         }
         print(json.dumps(body, indent=2))
     else:
         _print_summary(result, sys.stdout)
-    _explain_empty(spec, result, args)
+    _explain_empty(result)
     return 0
 
 
@@ -338,7 +371,7 @@ def _validate(args: argparse.Namespace) -> int:
         try:
             api.compile(path, args.engine)
         except IdcSqlError as e:
-            print(f"idc-sql: error: {e}", file=sys.stderr)
+            print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
             failed += 1
         else:
             print(f"ok  {path}")
@@ -347,6 +380,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _fields(args: argparse.Namespace) -> int:
     from . import api
+    from .targets import reading_engines
 
     found = api.fields(args.pattern, args.engine)
     if not found:
@@ -358,7 +392,7 @@ def _fields(args: argparse.Namespace) -> int:
             f.level,
             f.kind,
             f.bq_type if f.bq_mode == "NULLABLE" else f"{f.bq_type} {f.bq_mode}",
-            "local+bigquery" if f.local is not None else "bigquery",
+            "+".join(reading_engines(f)),
             f.description,
         )
         for f in found

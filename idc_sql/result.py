@@ -1,124 +1,101 @@
 """A cohort's result: its series, a summary, and where it came from.
 
-Whatever engine ran the query, the rows are read through DuckDB (the local engine streams them
-from the index; BigQuery's Arrow result is registered), so summaries and writers are the same code.
+Whatever engine ran the query, the rows are read through DuckDB (see
+:class:`idc_sql.engines.base.Rows`), so summaries and writers are the same code.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
+
+from .summary import Summary, human_size
 
 if TYPE_CHECKING:
     import duckdb
     import pandas
     import pyarrow
 
+    from .engines.base import Rows
+    from .release import Release
 
-@dataclass(frozen=True)
-class Summary:
-    """How much a cohort holds."""
+__all__ = ["SUMMARY_FIELDS", "CohortResult", "Provenance", "Summary", "human_size"]
 
-    series: int
-    studies: int
-    patients: int
-    collections: int
-    size_mb: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def lines(self) -> list[str]:
-        return [
-            f"series       {self.series:>12,}",
-            f"studies      {self.studies:>12,}",
-            f"patients     {self.patients:>12,}",
-            f"collections  {self.collections:>12,}",
-            f"size         {human_size(self.size_mb):>12}",
-        ]
+#: the fields a summary counts: every result carries them
+SUMMARY_FIELDS = ("collection_id", "PatientID", "StudyInstanceUID", "series_size_MB")
 
 
 @dataclass(frozen=True)
 class Provenance:
-    """What produced a result: enough to reproduce it."""
+    """What produced a result: enough to reproduce it. Built once, by the pipeline."""
 
     cohort: str
     engine: str
-    idc_version: int | str
+    #: the release read, settled by the engine (``idc_current`` resolved when it could be)
+    settled: Release
     source: str
     digest: str
     sql: str
     params: dict[str, Any] = field(default_factory=dict)
-    #: the release ``idc_version: current`` resolved to, when known
-    resolved_version: int | None = None
+    #: the bytes the engine estimated it would process (None: it bills nothing)
+    estimate_bytes: int | None = None
 
     @property
     def release(self) -> str:
-        version = self.resolved_version or self.idc_version
-        return f"v{version}" if isinstance(version, int) else str(version)
+        """``v25``; ``current`` when ``idc_current`` could not be resolved."""
+        return self.settled.label
+
+    @property
+    def idc_version(self) -> int | str:
+        """What the specification asked for: a release number or ``current``."""
+        return self.settled.requested
 
 
 class CohortResult:
     """The series of a cohort and its provenance.
 
-    ``query`` yields the cohort's rows in order over ``connection`` (DuckDB), with ``params``
-    bound: for the local engine it is the compiled query itself, streamed each time it is read;
-    for BigQuery it reads the fetched rows. ``columns`` are the fields the specification asked
-    for; ``query`` also yields the fields that manifests and summaries need.
+    ``columns`` are the fields the specification asked for; the rows also carry the fields
+    that summaries and writers need (:attr:`fields`).
     """
 
     def __init__(
         self,
-        connection: duckdb.DuckDBPyConnection,
-        query: exp.Select,
-        params: dict[str, Any],
+        rows: Rows,
         columns: tuple[str, ...],
         provenance: Provenance,
+        hints: Any = None,
     ) -> None:
-        self.connection = connection
-        self.query = query
-        self.params = params
+        self.rows = rows
         self.columns = columns
-        #: every field the rows carry (the chosen columns, then what manifests need)
-        self.fields = tuple(e.alias_or_name for e in query.expressions if isinstance(e, exp.Expr))
         self.provenance = provenance
+        self._hints = hints
         self._summary: Summary | None = None
 
-    def projected(self, *expressions: exp.Expr) -> exp.Select:
-        """The cohort query, yielding ``expressions`` instead of its columns, in the same order."""
-        query = self.query.copy()
-        query.set("expressions", list(expressions))
+    # the rows' interface, for writers
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        return self.rows.connection
+
+    @property
+    def query(self) -> exp.Select:
+        query = self.rows.query
+        assert isinstance(query, exp.Select)  # Rows reads anything else as a table
         return query
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.rows.fields
+
+    def projected(self, *expressions: exp.Expr) -> exp.Select:
+        return self.rows.projected(*expressions)
+
     def execute(self, statement: exp.Expr) -> None:
-        """Run a statement built over the cohort query (e.g. a COPY), parameters bound."""
-        self._run(statement, lambda con, sql, params: con.execute(sql, params))
+        self.rows.execute(statement)
 
     def fetch(self, query: exp.Expr, how: str = "fetchall") -> Any:
-        """Run a query built over the cohort query and read its result (``fetchall``,
-        ``to_arrow_table`` or ``df``), parameters bound."""
-
-        # rows through the DB-API; Arrow and pandas through a relation (no extra copy)
-        def read(con: Any, sql: str, params: dict[str, Any]) -> Any:
-            source = con.execute(sql, params) if how == "fetchall" else con.sql(sql, params=params)
-            return getattr(source, how)()
-
-        return self._run(query, read)
-
-    def _run(self, statement: exp.Expr, how: Any) -> Any:
-        import duckdb
-
-        from .errors import EngineError
-
-        sql = statement.sql(dialect="duckdb")
-        used = {p.name for p in statement.find_all(exp.Placeholder)}
-        params = {k: v for k, v in self.params.items() if k in used}
-        try:
-            return how(self.connection.cursor(), sql, params)
-        except duckdb.Error as e:
-            raise EngineError(f"reading the result of {self.provenance.cohort} failed: {e}") from e
+        return self.rows.fetch(query, how)
 
     @property
     def summary(self) -> Summary:
@@ -146,7 +123,7 @@ class CohortResult:
                     )
                 )
 
-            series, collections, size = one(
+            series, collections, total = one(
                 exp.Count(this=exp.Star()),
                 distinct("collection_id"),
                 exp.Coalesce(
@@ -161,9 +138,17 @@ class CohortResult:
                 studies=int(studies),
                 patients=int(patients),
                 collections=int(collections),
-                size_mb=float(size),
+                size_mb=float(total),
             )
         return self._summary
+
+    def empty_hints(self) -> list[str]:
+        """When the cohort selects nothing: the values it asks for that no series holds, each
+        with what it may have meant (empty when the engine cannot tell, or rows were found)."""
+        if self._hints is None or self.summary.series:
+            return []
+        hints: list[str] = self._hints()
+        return hints
 
     def select(self, columns: tuple[str, ...] | None = None) -> exp.Select:
         """The cohort query yielding ``columns`` (default: the chosen ones)."""
@@ -183,21 +168,15 @@ class CohortResult:
         frame: pandas.DataFrame = self.fetch(self.select(), "df")
         return frame
 
+    def record_batches(self, rows: int = 100_000) -> pyarrow.RecordBatchReader:
+        """The chosen columns as a stream of Arrow record batches."""
+        return self.rows.record_batches(self.select(), rows)
+
     def __len__(self) -> int:
         return self.summary.series
 
     def write(self, path: str, fmt: str | None = None, *, destination: str = ".") -> str:
         """Write the result atomically (``fmt`` defaults from the suffix); returns the format."""
-        from .manifests import write
+        from .writers import write
 
         return write(self, path, fmt, destination=destination)
-
-
-def human_size(mb: float) -> str:
-    """Megabytes as a short decimal size: 1,500 MB -> '1.50 GB'."""
-    value = mb * 1e6
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if value < 1000 or unit == "PB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.2f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")

@@ -500,8 +500,8 @@ BAD = {
     ),
     "version-24-on-local": Bad(
         {"spec.yaml": "name: bad\nidc_version: 24\n"},
-        "spec.yaml: idc_version: the local index is IDC v25 (idc-index-data 25.x); for v24 run "
-        "with --engine bigquery (dataset idc_v24) or install idc-index-data 24.x",
+        "spec.yaml: idc_version: the local index is IDC v25 (idc-index-data 25.0.5); v24 is on "
+        "BigQuery: run this cohort with --engine bigquery (dataset idc_v24)",
     ),
     "instance-field-on-local": Bad(
         _spec("  all:\n    - Modality: CT\n    - SliceThickness: {lte: 2.5}\n"),
@@ -577,15 +577,15 @@ BAD = {
     ),
     "dry-run-on-the-local-engine": Bad(
         {"spec.yaml": GOOD},
-        "--dry-run applies to --engine bigquery; the local engine reads the installed index and "
-        "costs nothing; `idc-sql compile SPEC` prints the SQL",
+        "--dry-run applies to --engine bigquery; the local engine (DuckDB over the installed "
+        "idc-index-data) takes no such option",
         args=("--dry-run",),
         output="out.s5cmd",
     ),
     "bigquery-options-on-the-local-engine": Bad(
         {"spec.yaml": GOOD},
-        "--project, --max-gb apply to --engine bigquery; the local engine reads the installed "
-        "index and costs nothing",
+        "--project, --max-gb apply to --engine bigquery; the local engine (DuckDB over the "
+        "installed idc-index-data) takes no such option",
         args=("--max-gb", "3", "--project", "mine"),
     ),
     "format-against-suffix": Bad(

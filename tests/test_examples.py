@@ -26,7 +26,7 @@ def test_example_compiles_for_bigquery(path: Path) -> None:
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_on_the_local_engine(path: Path) -> None:
     if path.name in BIGQUERY_ONLY:
-        with pytest.raises(UnsupportedError, match="--engine bigquery"):
+        with pytest.raises(UnsupportedError, match="engine='bigquery'"):
             idc_sql.compile(path, "local")
         return
     summary = idc_sql.count(path)

@@ -38,6 +38,7 @@ from sqlglot import exp
 import idc_sql
 from idc_sql.catalog import FIELDS
 from idc_sql.spec import NODE_KEYS, OPERATORS, SET_KEYS
+from idc_sql.targets import target
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.parent.name for p in GOLDEN.glob("*/spec.yaml"))
@@ -302,7 +303,9 @@ def _source_columns(tree: exp.Expr) -> Iterator[exp.Column]:
 
 #: the dicom_all columns the catalog's BigQuery readings name
 CATALOG_COLUMNS = frozenset(
-    column.name for f in FIELDS.values() for column in _source_columns(f.reading("bigquery"))
+    column.name
+    for f in FIELDS.values()
+    for column in _source_columns(target("bigquery").reading(f))
 )
 #: tables of an IDC release a query may read
 IDC_TABLES = {"dicom_all", "dicom_metadata_curated", "segmentations"}
@@ -383,7 +386,9 @@ def test_local_reads_the_index(path: Path, local_connection: Any) -> None:
 def local_connection() -> Any:
     from idc_sql.engines.local import LocalEngine
 
-    return LocalEngine().connection
+    engine = LocalEngine()
+    engine.register({"idc_index"}, engine.settle(None))
+    return engine.connection
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -399,7 +404,7 @@ def test_bigquery_numbers_compare_as_numbers(name: str, repo_root: Path) -> None
     compiled = idc_sql.compile({"name": "n", "where": {name: {"gte": 1}}}, "bigquery")
     tree = sqlglot.parse_one(compiled.sql, read="bigquery")
     (compare,) = list(tree.find_all(exp.GTE))
-    reading = field.reading("bigquery")
+    reading = target("bigquery").reading(field)
     source_types = {schema[c.name]["type"] for c in reading.find_all(exp.Column)}
     numeric = source_types <= {"INTEGER", "INT64", "FLOAT", "FLOAT64", "NUMERIC"}
     casts = (exp.Cast, exp.TryCast, exp.Count)

@@ -11,10 +11,11 @@ import pytest
 from sqlglot import exp
 
 import idc_sql
-from idc_sql import manifests
+from idc_sql import writers
 from idc_sql.engines.local import index_dir
 from idc_sql.errors import UsageError
 from idc_sql.result import Summary
+from idc_sql.writers import s5cmd as manifests
 
 SPEC = {
     "name": "rider-ct",
@@ -62,7 +63,7 @@ def test_the_header_is_written_over_the_reserved_line(tmp_path: Path) -> None:
     # exactly the header text, its last line padded to the room reserved for any summary
     text = manifests.header(result, "rider.s5cmd")
     assert [line.rstrip(" ") for line in header] == text.splitlines()
-    room = len(manifests._header_text(result.provenance, manifests._largest(), "rider.s5cmd"))
+    room = len(manifests.header_text(result.provenance, manifests.largest(), "rider.s5cmd"))
     assert len("\n".join(header)) + 1 == room
     assert header[-1].startswith(f"# written by idc-sql {idc_sql.__version__}   ")
     assert all(not line.endswith(" ") for line in header[:-1])
@@ -73,7 +74,7 @@ def test_a_header_wider_than_the_room_rewrites_the_file(
 ) -> None:
     # a summary wider than the room made for it (none is, below BIGINT's limit): the lines
     # are moved down, and nothing is lost
-    monkeypatch.setattr(manifests, "_largest", lambda: Summary(0, 0, 0, 0, 0.0))
+    monkeypatch.setattr(manifests, "largest", lambda: Summary(0, 0, 0, 0, 0.0))
     _assert_written_whole(tmp_path / "rider.s5cmd")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rider.s5cmd"]
 
@@ -86,7 +87,7 @@ def test_destination_templates_and_standard_output_use_the_same_writer(
     printed = capsys.readouterr().out.split("\n")
     assert [line for line in printed if line and not line.startswith("#")] == _expected_lines()
     out = tmp_path / "folders.s5cmd"
-    manifests.write(result, str(out), "s5cmd", destination="data/{collection_id}/")
+    writers.write(result, str(out), "s5cmd", destination="data/{collection_id}/")
     _, body = _split(out)
     assert body == _expected_lines("data/rider_pilot/")
 
@@ -96,12 +97,12 @@ def test_a_reserved_line_not_as_asked_for_is_replaced_whole(
 ) -> None:
     # should DuckDB ever write the reserved line differently (quoted, another width), the
     # header must not be written over the first lines
-    lines = manifests._manifest_lines
+    lines = manifests.manifest_lines
 
     def other_name(result: object, pieces: object, *, alias: exp.Identifier) -> exp.Select:
         return lines(result, pieces, alias=exp.to_identifier("# reserved", quoted=True))  # type: ignore[arg-type]
 
-    monkeypatch.setattr(manifests, "_manifest_lines", other_name)
+    monkeypatch.setattr(manifests, "manifest_lines", other_name)
     _assert_written_whole(tmp_path / "rider.s5cmd")
 
 
@@ -119,10 +120,10 @@ def test_a_read_only_output_is_refused_before_anything_runs(
     # (tests may run as root, who can write any file: ask os.access as another user would)
     out = tmp_path / "out.csv"
     out.write_text("an earlier result\n")
-    real = manifests.os.access
+    real = writers.os.access
     monkeypatch.setattr(
-        manifests.os, "access", lambda p, mode: False if Path(p) == out else real(p, mode)
+        writers.os, "access", lambda p, mode: False if Path(p) == out else real(p, mode)
     )
     with pytest.raises(UsageError, match=r"^cannot write .*out\.csv: the file is read-only$"):
-        manifests.check_output(str(out))
-    manifests.check_output(str(tmp_path / "new.csv"))  # a new file beside it is fine
+        writers.check_output(str(out))
+    writers.check_output(str(tmp_path / "new.csv"))  # a new file beside it is fine

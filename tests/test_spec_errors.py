@@ -135,7 +135,7 @@ def test_not_a_mapping() -> None:
 
 INSTANCE_LOCAL = (
     "is a per-instance DICOM attribute the local index does not carry; "
-    "run this cohort with --engine bigquery"
+    "run this cohort with engine='bigquery'"
 )
 
 PLAN_ERRORS: dict[str, tuple[Any, str, type[SpecError], str, str]] = {
@@ -258,8 +258,8 @@ def test_plan_errors(case: str) -> None:
         (
             {"name": "x", "idc_version": 24},
             "idc_version",
-            "the local index is IDC v25 (idc-index-data 25.x); for v24 run with --engine "
-            "bigquery (dataset idc_v24) or install idc-index-data 24.x",
+            "the local index is IDC v25 (idc-index-data 25.0.5); v24 is on BigQuery: run this "
+            "cohort with engine='bigquery' (dataset idc_v24)",
         ),
         (
             {"name": "x", "columns": ["SeriesInstanceUID", "SliceThickness"]},

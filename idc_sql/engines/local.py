@@ -1,37 +1,61 @@
-"""The embedded default: DuckDB in process, read-only over the idc-index-data parquet files."""
+"""The embedded default: DuckDB in process, read-only over the idc-index-data parquet files.
+
+Every table the installed wheel ships as parquet is a relation, under its own name
+(``idc_index``, ``collections_index``, ...). A query's tables are registered as views when it
+first reads them, so a cohort over ``idc_index`` opens one file.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from ..errors import EngineError, UsageError
+from ..errors import EngineError, Option, UnsupportedError, UsageError
+from ..query import Query
+from ..release import Release, Requested
+from ..settings import Reporter, Settings, silent
+from ..targets import TARGETS, Target
+from .base import Relation, Rows
 
 if TYPE_CHECKING:
     import duckdb
 
-    from ..catalog import Field
-    from ..compiler import Compiled
-    from ..plan import Atom, Selection
-    from ..result import CohortResult, Provenance
-    from ..spec import Spec
+    from ..cost import CostDecision
+    from ..schema import LiveSchema
 
 INDEX_PACKAGE = "idc_index_data"
 INDEX_DISTRIBUTION = "idc-index-data"
+
+#: the wheel's tables, what they hold
+RELATIONS = {
+    "idc_index": "one row per series of the release: the cohort engine's source",
+    "collections_index": "one row per collection: cancer types, sites, species, licenses, DOIs",
+    "analysis_results_index": "one row per analysis result: its collections, license, DOI",
+    "prior_versions_index": "series of earlier releases: revised and removed ones",
+    "version_metadata_index": "the releases of IDC: numbers, dates",
+}
+#: the canonical order of idc_index rows (see targets: its row number sorts)
+ROW_NUMBER = "file_row_number"
+
+
+def _missing_index() -> UsageError:
+    return UsageError(
+        f"the local engine needs the {INDEX_DISTRIBUTION} package; install it with "
+        f"`pip install {INDEX_DISTRIBUTION}`, or run with ",
+        Option("engine", "bigquery"),
+    )
 
 
 def index_dir() -> Path:
     """Where the idc-index-data wheel keeps its files (found without importing the package)."""
     spec = importlib.util.find_spec(INDEX_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise UsageError(
-            f"the local engine needs the {INDEX_DISTRIBUTION} package; install it with "
-            f"`pip install {INDEX_DISTRIBUTION}`, or run with --engine bigquery"
-        )
+        raise _missing_index()
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -42,56 +66,117 @@ def index_release() -> tuple[int, str]:
     try:
         text = version(INDEX_DISTRIBUTION)
     except PackageNotFoundError:
-        raise UsageError(
-            f"the local engine needs the {INDEX_DISTRIBUTION} package; install it with "
-            f"`pip install {INDEX_DISTRIBUTION}`, or run with --engine bigquery"
-        ) from None
+        raise _missing_index() from None
     return int(text.split(".")[0]), text
 
 
 class LocalEngine:
     """Runs compiled ``local`` queries in an in-memory DuckDB over the installed index."""
 
-    name = "local"
-
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        report: Reporter = silent,
+        directory: Path | None = None,
+    ) -> None:
         self.directory = directory or index_dir()
         self.idc_version, self.package_version = index_release()
+        self._registered: set[str] = set()
+
+    @property
+    def target(self) -> Target:
+        return TARGETS["local"]
+
+    # ---- what it holds
+
+    def settle(self, requested: Requested, where: str = "") -> Release:
+        installed = self.idc_version
+        if requested not in (None, "current", installed):
+            raise UnsupportedError(
+                where,
+                f"the local index is IDC v{installed} ({self.describe_package()}); "
+                f"v{requested} is on BigQuery: run this cohort with ",
+                Option("engine", "bigquery"),
+                f" (dataset idc_v{requested})",
+            )
+        pinned = requested not in (None, "current")
+        return Release(
+            number=installed,
+            dataset=f"idc_v{installed}",
+            how="pinned by the specification" if pinned else "the installed index",
+            index_package=self.describe_package(),
+            requested=installed if pinned else "current",
+        )
+
+    def relations(self, release: Release) -> Mapping[str, Relation]:
+        self._check_release(release)
+        return {
+            name: Relation(name, description, str(self.directory / f"{name}.parquet"))
+            for name, description in RELATIONS.items()
+            if (self.directory / f"{name}.parquet").is_file()
+        }
+
+    def schema(self, release: Release, *, live: bool = False) -> LiveSchema | None:
+        return None
+
+    def estimate(self, query: Query) -> CostDecision:
+        from ..cost import FREE
+
+        return FREE
+
+    def describe(self, release: Release) -> str:
+        return f"local index, {self.describe_package()}"
+
+    def describe_package(self) -> str:
+        return f"{INDEX_DISTRIBUTION} {self.package_version}"
+
+    # ---- running
 
     @cached_property
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory database with the view ``idc_index`` over the installed parquet file."""
+        """An in-memory database; relations become views as queries read them."""
         import duckdb
 
-        parquet = self.directory / "idc_index.parquet"
-        if not parquet.is_file():
-            raise EngineError(f"the local index is missing: {parquet} does not exist")
-        scan = exp.func(
-            "read_parquet",
-            exp.Literal.string(str(parquet)),
-            exp.EQ(this=exp.var("file_row_number"), expression=exp.true()),
-        )
-        view = exp.Create(
-            this=exp.table_("idc_index"),
-            kind="VIEW",
-            expression=exp.select(exp.Star()).from_(scan),
-        )
         # idc_index.parquet is a single row group, which DuckDB scans on one thread anyway;
         # more threads would only add buffers (measured: +20 MB peak on the reference cohort).
-        con = duckdb.connect(":memory:", config={"threads": 1})
-        con.execute(view.sql(dialect="duckdb"))
-        return con
+        return duckdb.connect(":memory:", config={"threads": 1})
 
-    def result(self, compiled: Compiled, provenance: Provenance) -> CohortResult:
-        """The result of ``compiled``: rows are read (streamed) when first asked for."""
-        if compiled.engine != self.name:
-            raise UsageError(f"a query compiled for {compiled.engine} cannot run on {self.name}")
-        from ..result import CohortResult
-
-        assert isinstance(compiled.tree, exp.Select)
-        return CohortResult(
-            self.connection, compiled.tree, compiled.params, compiled.columns, provenance
+    def execute(self, query: Query) -> Rows:
+        if query.engine != self.target.name:
+            raise UsageError(
+                f"a query compiled for {query.engine} cannot run on {self.target.name}"
+            )
+        self._check_release(query.release)
+        self.register(_tables_read(query.tree), query.release)
+        assert isinstance(query.tree, exp.Query)
+        return Rows(
+            self.connection, query.tree, dict(query.params), query.release, label=query.label
         )
+
+    def register(self, names: set[str], release: Release) -> None:
+        """Make the relations ``names`` readable in :attr:`connection`."""
+        known = self.relations(release)
+        unknown = sorted(names - set(known))
+        if unknown:
+            raise UsageError(
+                f"the local engine has no table {', '.join(unknown)}; it holds {', '.join(known)}"
+            )
+        for name in sorted(names - self._registered):
+            arguments: list[exp.Expr] = [exp.Literal.string(known[name].location)]
+            if name == "idc_index":
+                arguments.append(exp.EQ(this=exp.var(ROW_NUMBER), expression=exp.true()))
+            scan = exp.func("read_parquet", *arguments)
+            view = exp.Create(
+                this=exp.table_(name),
+                kind="VIEW",
+                expression=exp.select(exp.Star()).from_(scan),
+            )
+            try:
+                self.connection.execute(view.sql(dialect="duckdb"))
+            except Exception as e:  # duckdb.Error: a damaged or missing file
+                raise EngineError(f"the local index cannot be read: {e}") from e
+            self._registered.add(name)
 
     def distinct(
         self,
@@ -103,6 +188,7 @@ class LocalEngine:
     ) -> list[str]:
         """Up to ``limit`` distinct string values of ``reading`` over the index, or only those
         equal to ``equal_to`` (``fold_case``: whatever their case), sorted."""
+        self.register({"idc_index"}, self.settle(None))
         value = reading.copy()
         query = exp.select(value.as_("v", copy=False)).distinct().from_("idc_index")
         params: dict[str, Any] = {}
@@ -117,52 +203,20 @@ class LocalEngine:
         rows = self.connection.execute(query.sql(dialect="duckdb"), params).fetchall()
         return [row[0] for row in rows if isinstance(row[0], str)]
 
-    def describe(self) -> str:
-        return f"local index, idc-index-data {self.package_version}"
+    def close(self) -> None:
+        # not connection.close(): the rows returned read through it, and DuckDB frees the
+        # database with the last reference to it
+        self.__dict__.pop("connection", None)
+        self._registered.clear()
+
+    def _check_release(self, release: Release) -> None:
+        if release.number != self.idc_version:
+            raise UsageError(
+                f"the local index is IDC v{self.idc_version}; it cannot read {release.label}"
+            )
 
 
-def value_hints(engine: LocalEngine, spec: Spec) -> list[str]:
-    """Why a cohort may have come back empty: the values it asks for by equality (``eq``,
-    ``in``) that no series of the index holds, each with what it may have meant: the same
-    letters in another case, or a close spelling among a field's values when they are few."""
-    import difflib
-
-    from ..plan import plan
-
-    wanted: dict[Field, list[str]] = {}
-    for atom in _atoms(plan(spec, "local", local_version=engine.idc_version).selection):
-        f = atom.field
-        if f.kind != "string" or f.instance_level or f.segment_level:
-            continue
-        for op, arg in atom.ops:
-            if op in ("eq", "in"):
-                values = arg if isinstance(arg, list | tuple) else [arg]
-                wanted.setdefault(f, []).extend(v for v in values if isinstance(v, str))
-    hints = []
-    for f, values in wanted.items():
-        reading = f.reading("local")
-        assert reading is not None
-        few = engine.distinct(reading, limit=_FEW + 1)
-        for value in dict.fromkeys(values):
-            if len(few) <= _FEW:
-                if value in few:
-                    continue
-                meant = [c for c in few if c.casefold() == value.casefold()]
-                meant = meant or difflib.get_close_matches(value, few, n=3, cutoff=0.6)
-            else:
-                if engine.distinct(reading, equal_to=value, limit=1):
-                    continue
-                meant = engine.distinct(reading, equal_to=value, fold_case=True, limit=3)
-            also = f"; did you mean {' or '.join(map(repr, meant))}?" if meant else ""
-            hints.append(f"no series has {f.name} {value!r}{also}")
-    return hints
-
-
-#: a field with at most this many values is read whole for close spellings
-_FEW = 500
-
-
-def _atoms(selection: Selection) -> list[Atom]:
-    from ..plan import atoms_in
-
-    return atoms_in(selection.where) + [a for m in selection.members for a in _atoms(m)]
+def _tables_read(tree: exp.Expr) -> set[str]:
+    """The names of the tables a query reads, less those its own CTEs define."""
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}

@@ -23,15 +23,10 @@ import yaml
 from google.cloud import bigquery
 
 import idc_sql
-from idc_sql.engines.bigquery import (
-    BigQueryEngine,
-    CostError,
-    Settings,
-    cap_bytes,
-    decide,
-    run_bigquery,
-)
-from idc_sql.errors import EngineError
+from idc_sql.cost import decide
+from idc_sql.engines.bigquery import BigQueryEngine, CostError, Settings
+from idc_sql.errors import EngineError, UsageError, render
+from idc_sql.settings import Notice
 
 from .emulator import Emulator
 from .fixture import load_fixture
@@ -46,8 +41,8 @@ TB = 10**12
 
 
 def _engine(endpoint: str, **overrides: Any) -> BigQueryEngine:
-    settings = Settings(project="idc-sql-tests", endpoint=endpoint, deadline=10, progress=False)
-    return BigQueryEngine(Settings(**{**settings.__dict__, **overrides}))
+    settings = {"project": "idc-sql-tests", "endpoint": endpoint, "deadline": 10, **overrides}
+    return BigQueryEngine(Settings.resolve(**settings))
 
 
 class EstimatingClient:
@@ -78,7 +73,7 @@ def test_job_configurations(bq_emulator: Emulator) -> None:
     engine = _engine(bq_emulator.endpoint, max_gb=12.5)
     recorder = EstimatingClient(bq_emulator.client(), estimate=3 * 10**9)
     engine._client = recorder
-    result = run_bigquery(idc_sql.parse_spec(SPEC), engine=engine)
+    result = idc_sql.run(idc_sql.parse_spec(SPEC), engine)
     assert result.summary.series > 0
 
     dry, real = recorder.configs[0], recorder.configs[-1]
@@ -101,10 +96,10 @@ def test_a_large_estimate_is_refused_before_the_query_runs(bq_emulator: Emulator
     recorder = EstimatingClient(bq_emulator.client(), estimate=3 * TB)
     engine._client = recorder
     with pytest.raises(CostError) as caught:
-        run_bigquery(idc_sql.parse_spec(SPEC), engine=engine)
+        idc_sql.run(idc_sql.parse_spec(SPEC), engine)
     assert str(caught.value) == (
         "this query would process 3.00 TB (300% of the Sandbox's free 1 TB a month), above the "
-        "cap of 50.00 GB; raise the cap with --max-gb (e.g. --max-gb 3100) if you mean it"
+        "cap of 50.00 GB; raise the cap with max_gb=3100 if you mean it"
     )
     assert caught.value.exit_code == 2
     assert [c.dry_run for c in recorder.configs] == [True]  # nothing but the dry run was sent
@@ -113,23 +108,25 @@ def test_a_large_estimate_is_refused_before_the_query_runs(bq_emulator: Emulator
 def test_an_estimate_at_the_cap_runs(bq_emulator: Emulator) -> None:
     engine = _engine(bq_emulator.endpoint, max_gb=1)
     engine._client = EstimatingClient(bq_emulator.client(), estimate=10**9)
-    assert run_bigquery(idc_sql.parse_spec(SPEC), engine=engine).summary.series > 0
+    assert idc_sql.run(idc_sql.parse_spec(SPEC), engine).summary.series > 0
 
 
 def test_dry_run_reports_and_stops(bq_emulator: Emulator) -> None:
     engine = _engine(bq_emulator.endpoint)
     recorder = EstimatingClient(bq_emulator.client(), estimate=123 * 10**9)
     engine._client = recorder
-    lines: list[str] = []
-    outcome = run_bigquery(
-        idc_sql.parse_spec(SPEC), engine=engine, dry_run=True, report=lines.append
-    )
+    notices: list[Notice] = []
+    outcome = idc_sql.estimate(idc_sql.parse_spec(SPEC), engine, report=notices.append)
     assert "dicom_all" in outcome.sql
     # above the cap: the dry run says what a real run would meet
-    assert lines == [
-        "this query would process 123.00 GB (12% of the Sandbox's free 1 TB a month), above the "
-        "cap of 50.00 GB; raise the cap with --max-gb (e.g. --max-gb 300) if you mean it"
+    assert [(n.kind, render(n.pieces)) for n in notices] == [
+        (
+            "estimate",
+            "this query would process 123.00 GB (12% of the Sandbox's free 1 TB a month), above "
+            "the cap of 50.00 GB; raise the cap with max_gb=300 if you mean it",
+        )
     ]
+    assert notices[0].details == {"bytes": 123 * 10**9, "cap": 50 * 10**9}
     assert not outcome.decision.allowed
     assert [c.dry_run for c in recorder.configs] == [True]
 
@@ -139,13 +136,17 @@ def test_dry_run_reports_and_stops(bq_emulator: Emulator) -> None:
     [(0, 1, True), (10**9, 1, True), (10**9 + 1, 1, False), (5 * TB, 50, False)],
 )
 def test_decisions(estimate: int, cap_gb: float, allowed: bool) -> None:
-    assert decide(estimate, cap_bytes(cap_gb)).allowed is allowed
+    assert (
+        decide(estimate, Settings.resolve(max_gb=cap_gb, environ={}).cap_bytes).allowed is allowed
+    )
 
 
-@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf")])
-def test_a_cap_must_be_positive(bad: float) -> None:
-    with pytest.raises(idc_sql.IdcSqlError, match="--max-gb must be a positive number"):
-        cap_bytes(bad)
+@pytest.mark.parametrize("bad", [0, -1, 1e-30, 1e7, float("nan"), float("inf")])
+def test_a_cap_must_be_a_finite_number_within_bounds(bad: float) -> None:
+    with pytest.raises(
+        UsageError, match=r"^max_gb=.* is not allowed: give a number from 0\.001 to 1e\+06 GB$"
+    ):
+        Settings.resolve(max_gb=bad, environ={})
 
 
 # ----------------------------------------------------------------------------- faults
@@ -154,13 +155,13 @@ def test_a_cap_must_be_positive(bad: float) -> None:
 def test_unknown_release_is_a_plain_not_found(bq_emulator: Emulator) -> None:
     engine = _engine(bq_emulator.endpoint)
     with pytest.raises(EngineError, match=r"not found on BigQuery.*idc_vNN"):
-        run_bigquery(idc_sql.parse_spec({**SPEC, "idc_version": 99}), engine=engine)
+        idc_sql.run(idc_sql.parse_spec({**SPEC, "idc_version": 99}), engine)
 
 
 def test_unknown_project_is_a_plain_not_found(bq_emulator: Emulator) -> None:
     engine = _engine(bq_emulator.endpoint, data_project="no-such-project")
     with pytest.raises(EngineError, match="not found on BigQuery"):
-        run_bigquery(idc_sql.parse_spec(SPEC), engine=engine)
+        idc_sql.run(idc_sql.parse_spec(SPEC), engine)
 
 
 class _Always500(http.server.BaseHTTPRequestHandler):
@@ -192,8 +193,9 @@ def failing_endpoint() -> Iterator[str]:
 
 def test_http_500_is_retried_then_reported(failing_endpoint: str) -> None:
     engine = _engine(failing_endpoint, deadline=2)
-    with pytest.raises(EngineError, match="did not succeed within 2 s of retries"):
-        run_bigquery(idc_sql.parse_spec(SPEC), engine=engine)
+    gave_up = r"did not succeed: gave up after \d+ s of retries \(deadline 2 s\)"
+    with pytest.raises(EngineError, match=gave_up):
+        idc_sql.run(idc_sql.parse_spec(SPEC), engine)
 
 
 def _free_port() -> int:
@@ -225,7 +227,8 @@ def test_cli_no_endpoint_answering(tmp_path: Path) -> None:
         tmp_path,
     )
     assert done.returncode == 1
-    assert done.stderr.startswith("idc-sql: error: the dry run did not succeed within 3 s")
+    assert done.stderr.startswith("idc-sql: error: the dry run did not succeed: gave up after ")
+    assert "s of retries (deadline 3 s): cannot reach BigQuery at" in done.stderr
     assert f"cannot reach BigQuery at {endpoint}" in done.stderr
     assert "Traceback" not in done.stderr
     assert out.read_text() == "previous manifest\n"
@@ -274,7 +277,7 @@ def test_cli_query_above_the_cap(bq_emulator: Emulator, tmp_path: Path) -> None:
             "--bigquery-endpoint",
             bq_emulator.endpoint,
             "--max-gb",
-            "1e-12",
+            "0.001",
             "-o",
             str(out),
         ],
@@ -298,7 +301,8 @@ def test_cli_query_above_the_cap(bq_emulator: Emulator, tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert (
-        bad.stderr == "idc-sql: error: --max-gb must be a positive number of gigabytes, got 0.0\n"
+        bad.stderr == "idc-sql: error: --max-gb 0 is not allowed: give a number from 0.001 to "
+        "1e+06 GB\n"
     )
     assert not (tmp_path / "x.s5cmd").exists()
 
@@ -358,5 +362,5 @@ def test_ctrl_c_cancels_the_running_job(
 
     monkeypatch.setattr("idc_sql.engines.bigquery.time.sleep", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        run_bigquery(idc_sql.parse_spec(SPEC), engine=engine)
+        idc_sql.run(idc_sql.parse_spec(SPEC), engine)
     assert len(client.cancelled) == 1

@@ -9,7 +9,7 @@ import yaml
 from google.cloud import bigquery
 
 import idc_sql
-from idc_sql.engines.bigquery import BigQueryEngine, Settings, run_bigquery
+from idc_sql.engines.bigquery import BigQueryEngine, Settings
 
 from .emulator import FAST_RETRY, Emulator
 from .fixture import FIXTURE_PROJECT, fixture_tables
@@ -35,7 +35,7 @@ def current(bq_emulator: Emulator) -> Emulator:
 
 def test_current_resolves_and_is_recorded(current: Emulator, tmp_path: Path) -> None:
     engine = BigQueryEngine(
-        Settings(project="idc-sql-tests", endpoint=current.endpoint, deadline=10, progress=False)
+        Settings(project="idc-sql-tests", endpoint=current.endpoint, deadline=10)
     )
     spec = {
         "name": "ct-now",
@@ -43,11 +43,12 @@ def test_current_resolves_and_is_recorded(current: Emulator, tmp_path: Path) -> 
         "where": {"Modality": "CT"},
         "columns": ["SeriesInstanceUID"],
     }
-    result = run_bigquery(idc_sql.parse_spec(spec), engine=engine)
+    result = idc_sql.run(idc_sql.parse_spec(spec), engine)
     assert "`idc_current`.`dicom_all`" in result.provenance.sql
-    assert result.provenance.resolved_version == 25
+    assert result.provenance.settled.number == 25
+    assert result.provenance.settled.requested == "current"
     assert result.provenance.release == "v25"
-    pinned = run_bigquery(idc_sql.parse_spec({**spec, "idc_version": 25}), engine=engine)
+    pinned = idc_sql.run(idc_sql.parse_spec({**spec, "idc_version": 25}), engine)
     assert result.to_arrow().equals(pinned.to_arrow())
 
     path = tmp_path / "ct-now.yaml"

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import idc_sql
-from idc_sql.engines.bigquery import BigQueryEngine, Settings, run_bigquery
+from idc_sql.engines.bigquery import BigQueryEngine, Settings
 
 from .emulator import Emulator
 from .fixture import fixture_series
@@ -53,9 +53,7 @@ COMPARED = [
 
 @pytest.fixture(scope="module")
 def engine(bq_emulator: Emulator) -> BigQueryEngine:
-    settings = Settings(
-        project="idc-sql-tests", endpoint=bq_emulator.endpoint, deadline=10, progress=False
-    )
+    settings = Settings(project="idc-sql-tests", endpoint=bq_emulator.endpoint, deadline=10)
     return BigQueryEngine(settings)
 
 
@@ -73,7 +71,7 @@ def _local(spec: dict[str, Any], uids: list[str]) -> pa.Table:
 
 
 def _bigquery(spec: dict[str, Any], engine: BigQueryEngine) -> pa.Table:
-    result = run_bigquery(idc_sql.parse_spec(spec), engine=engine)
+    result = idc_sql.run(idc_sql.parse_spec(spec), engine)
     return result.to_arrow()
 
 
@@ -255,7 +253,7 @@ def test_set_specs_agree(engine: BigQueryEngine, series_uids: list[str], tmp_pat
         spec_file.write_text(
             yaml.safe_dump({"name": op, "idc_version": 25, op: paths, "columns": COMPARED})
         )
-        remote = run_bigquery(idc_sql.load_spec(spec_file), engine=engine).to_arrow()
+        remote = idc_sql.run(idc_sql.load_spec(spec_file), engine).to_arrow()
         local = idc_sql.run(spec_file).to_arrow()
         keep = set(series_uids)
         local = local.filter(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import idc_sql
-from idc_sql.engines.bigquery import BigQueryEngine, Settings, run_bigquery
+from idc_sql.engines.bigquery import BigQueryEngine, Settings
 from idc_sql.errors import SpecError, UnsupportedError
 
 from .emulator import Emulator
@@ -40,9 +40,7 @@ def engine(
 ) -> BigQueryEngine:
     monkeypatch.setenv("IDC_SQL_CACHE_DIR", str(tmp_path / "cache"))
     return BigQueryEngine(
-        Settings(
-            project="idc-sql-tests", endpoint=bq_emulator.endpoint, deadline=10, progress=False
-        )
+        Settings(project="idc-sql-tests", endpoint=bq_emulator.endpoint, deadline=10)
     )
 
 
@@ -61,7 +59,7 @@ def _selected(engine: BigQueryEngine, where: dict[str, Any], instances: str = "a
         "where": where,
         "columns": ["SeriesInstanceUID"],
     }
-    table = run_bigquery(idc_sql.parse_spec(spec), engine=engine).to_arrow()
+    table = idc_sql.run(idc_sql.parse_spec(spec), engine).to_arrow()
     return set(table.column("SeriesInstanceUID").to_pylist())
 
 
@@ -157,14 +155,14 @@ def test_a_column_outside_the_catalog_comes_from_the_live_schema(
 def test_unknown_columns_get_suggestions_from_the_live_schema(engine: BigQueryEngine) -> None:
     spec = idc_sql.parse_spec({"name": "t", "idc_version": 25, "where": {"gcs_ur": "x"}})
     with pytest.raises(SpecError) as caught:
-        run_bigquery(spec, engine=engine)
+        idc_sql.run(spec, engine)
     assert caught.value.location == "where.gcs_ur"
     assert caught.value.message.startswith("unknown field 'gcs_ur'; did you mean gcs_url")
     assert "bigquery-public-data.idc_v25.dicom_all" in caught.value.message
 
 
 def test_the_local_engine_names_bigquery() -> None:
-    with pytest.raises(UnsupportedError, match="run this cohort with --engine bigquery"):
+    with pytest.raises(UnsupportedError, match="run this cohort with engine='bigquery'"):
         idc_sql.compile({"name": "t", "where": {"SliceThickness": {"lte": 1}}}, "local")
 
 
@@ -248,4 +246,4 @@ def test_the_local_engine_refuses_segmentation_predicates(
     with pytest.raises(UnsupportedError) as caught:
         idc_sql.compile({"name": "t", "where": where}, "local")
     assert caught.value.location == place
-    assert caught.value.message.endswith("run this cohort with --engine bigquery")
+    assert caught.value.message.endswith("run this cohort with engine='bigquery'")

@@ -1,110 +1,24 @@
-"""Rendering: a plan becomes one sqlglot tree over a logical ``series`` relation, then SQL.
-
-Every query has the same shape on every engine::
-
-    WITH series AS (<one row per series: the fields the query reads>)
-    SELECT <columns> FROM series WHERE <predicate> ORDER BY ... LIMIT @limit
-
-What differs between engines is data, in :data:`TARGETS`: the source table, whether its rows are
-instances (BigQuery's ``dicom_all``, grouped to series) or series (the local index), and how a
-few operators are spelled. Values are always bound parameters (``@p0`` in BigQuery, ``$p0`` in
-DuckDB); identifiers come only from the catalog and are quoted by sqlglot.
-
->>> from idc_sql.spec import parse_spec
->>> from idc_sql.plan import plan
->>> q = compile_plan(plan(parse_spec({"name": "ct", "where": {"Modality": "CT"}}), "local"))
->>> q.params
-{'p0': 'CT'}
-"""
+"""The compiler's builder: atoms, predicates and the series relation as sqlglot trees."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
 
-from .catalog import Field
-from .plan import DEFAULT_ORDER, And, Atom, Has, Negate, Node, Or, Plan, Selection
-from .plan import fields_in as _fields_in
+from ..catalog import Field
+from ..plan import And, Atom, Has, Negate, Node, Or
+from ..targets import Target
 
 SERIES = "series"
 SEGMENT_MATCHES = "segment_matches"
 REFERENCES = "segment_references"
 ROW = "_row"
-BIGQUERY_PUBLIC_PROJECT = "bigquery-public-data"
-
-
-@dataclass(frozen=True)
-class Target:
-    """What one engine needs from the compiler; everything else is shared."""
-
-    engine: str
-    dialect: str
-    #: source rows are instances, grouped to series by SeriesInstanceUID
-    grouped: bool
-    source: Callable[[Any, str], exp.Table]
-    #: ``value IN list-parameter``; NULL when value is NULL
-    in_list: Callable[[exp.Expr, exp.Expr], exp.Expr]
-    #: LIKE needs an explicit ESCAPE '\\' to treat backslash as BigQuery does
-    like_escape: bool
-    #: an engine column of the series relation whose order is the canonical order
-    #: (collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID); None: sort by those
-    row_order: exp.Expr | None = None
-
-
-def _local_source(version: Any, project: str) -> exp.Table:
-    return exp.table_("idc_index")
-
-
-def _bigquery_source(version: Any, project: str) -> exp.Table:
-    dataset = "idc_current" if version == "current" else f"idc_v{int(version)}"
-    return exp.table_("dicom_all", db=dataset, catalog=project, quoted=True)
-
-
-TARGETS: dict[str, Target] = {
-    "local": Target(
-        engine="local",
-        dialect="duckdb",
-        grouped=False,
-        source=_local_source,
-        in_list=lambda value, values: exp.ArrayContains(this=values, expression=value),
-        like_escape=True,
-        # idc_index.parquet is written in the canonical order (idc_index.sql ends with
-        # ORDER BY collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID; a test checks
-        # it), so its row number sorts without reading the UID strings.
-        row_order=exp.column("file_row_number"),
-    ),
-    "bigquery": Target(
-        engine="bigquery",
-        dialect="bigquery",
-        grouped=True,
-        source=_bigquery_source,
-        in_list=lambda value, values: exp.In(this=value, unnest=exp.Unnest(expressions=[values])),
-        like_escape=False,
-    ),
-}
 
 
 @dataclass
-class Compiled:
-    """A query ready for one engine: its tree, its SQL text and its bound parameters."""
-
-    engine: str
-    dialect: str
-    tree: exp.Expr
-    params: dict[str, Any]
-    columns: tuple[str, ...]
-    output: tuple[str, ...]
-
-    @property
-    def sql(self) -> str:
-        return self.tree.sql(dialect=self.dialect, pretty=True)
-
-
-@dataclass
-class _Builder:
+class Builder:
     target: Target
     params: dict[str, Any] = field(default_factory=dict)
     #: instance-level atoms (grouped engines): atom -> column name in the series relation
@@ -243,10 +157,10 @@ class _Builder:
 
     def _references(self, source: exp.Table) -> exp.Select:
         """SEG series and the series they segment, from the catalog's readings per instance."""
-        from .catalog import field as catalog_field
+        from ..catalog import field as catalog_field
 
-        referenced = catalog_field("referenced_series").reading(self.target.engine)
-        modality = catalog_field("Modality").reading(self.target.engine)
+        referenced = self.target.reading(catalog_field("referenced_series"))
+        modality = self.target.reading(catalog_field("Modality"))
         assert referenced is not None
         assert isinstance(modality, exp.AnyValue)
         # BigQuery names an UNNEST's element by a column alias
@@ -284,19 +198,17 @@ class _Builder:
                 self.references = True
             self.collect(node.item)
 
-    def side_relations(self, version: Any, project: str) -> list[tuple[str, exp.Select]]:
+    def side_relations(self, dataset: str, project: str) -> list[tuple[str, exp.Select]]:
         """CTEs the series relation and the predicates read besides dicom_all."""
         out = []
-        source = self.target.source(version, project)
+        source = self.target.table(self.target.series_source, dataset, project)
         if self.segment_aggregates:
-            segments = exp.table_(
-                "segmentations", db=source.db, catalog=source.catalog, quoted=True
-            ).as_("seg", copy=False)
+            segments = self.target.table("segmentations", dataset, project).as_("seg", copy=False)
             matches = [
                 exp.column("SeriesInstanceUID", table="seg").as_("SeriesInstanceUID", copy=False)
             ]
             for atom, name in self.segment_aggregates.items():
-                read = atom.field.reading(self.target.engine)
+                read = self.target.reading(atom.field)
                 assert read is not None
                 matches.append(
                     exp.alias_(exp.LogicalOr(this=self.condition(atom, read)), name, copy=False)
@@ -314,19 +226,19 @@ class _Builder:
         return out
 
     def series(
-        self, fields: list[Field], version: Any, project: str, narrowing: exp.Expr | None = None
+        self, fields: list[Field], dataset: str, project: str, narrowing: exp.Expr | None = None
     ) -> exp.Select:
         """The series relation; on BigQuery, dicom_all grouped by series, first narrowed to
         the rows ``narrowing`` keeps (a condition over dicom_all's own columns)."""
         selects: list[exp.Expr] = []
         curated = False
         for f in fields:
-            reading = f.reading(self.target.engine)
+            reading = self.target.reading(f)
             assert reading is not None, f.name
             curated = curated or f.curated
             selects.append(exp.alias_(reading, f.name, quoted=True, copy=False))
         for atom, name in self.aggregates.items():
-            read = atom.field.reading(self.target.engine)
+            read = self.target.reading(atom.field)
             assert read is not None
             cond = self.condition(atom, read)
             if atom.instances == "all":
@@ -343,9 +255,9 @@ class _Builder:
                     exp.AnyValue(this=exp.column(name, table="segment_matches")), name, copy=False
                 )
             )
-        source = self.target.source(version, project)
+        source = self.target.table(self.target.series_source, dataset, project)
         if self.target.row_order is not None:
-            selects.append(exp.alias_(self.target.row_order.copy(), ROW, copy=False))
+            selects.append(exp.alias_(self.target.row_order(), ROW, copy=False))
         if not self.target.grouped:
             return exp.select(*selects).from_(source, copy=False)
         query = exp.select(*selects).from_(source.as_("dicom_all", copy=False), copy=False)
@@ -361,9 +273,9 @@ class _Builder:
             )
         if curated:
             query = query.join(
-                exp.table_(
-                    "dicom_metadata_curated", db=source.db, catalog=source.catalog, quoted=True
-                ).as_("curated", copy=False),
+                self.target.table("dicom_metadata_curated", dataset, project).as_(
+                    "curated", copy=False
+                ),
                 on=exp.EQ(
                     this=exp.column("SOPInstanceUID", table="dicom_all"),
                     expression=exp.column("SOPInstanceUID", table="curated"),
@@ -374,158 +286,6 @@ class _Builder:
         if narrowing is not None:
             query = query.where(narrowing, copy=False)
         return query.group_by(exp.column("SeriesInstanceUID", table="dicom_all"), copy=False)
-
-
-def compile_plan(plan: Plan, *, project: str = BIGQUERY_PUBLIC_PROJECT) -> Compiled:
-    """Render ``plan`` for its engine.
-
-    ``project`` is the BigQuery project holding the ``idc_vNN`` datasets (tests point it at an
-    emulator's copy); the local engine ignores it.
-    """
-    target = TARGETS[plan.engine]
-    b = _Builder(target)
-    sel = plan.selection
-    _collect_selection(b, sel)
-
-    needed: dict[str, Field] = {}
-    for f in (*plan.output, *_selection_fields(sel)):
-        if not (f.instance_level or f.segment_level):
-            needed.setdefault(f.name, f)
-    if target.row_order is None:
-        from .catalog import field as catalog_field
-
-        for name in DEFAULT_ORDER:
-            needed.setdefault(name, catalog_field(name))
-    if target.grouped:
-        # SeriesInstanceUID is the grouping key: read it first, unaggregated.
-        needed = {"SeriesInstanceUID": needed.pop("SeriesInstanceUID"), **needed}
-
-    series = b.series(list(needed.values()), plan.idc_version, project, _narrowing(b, sel))
-    outer = exp.select(*(exp.column(f.name, quoted=True) for f in plan.output)).from_(
-        SERIES, copy=False
-    )
-    outer = _restrict(b, outer, sel, SERIES)
-    for name, relation in b.side_relations(plan.idc_version, project):
-        outer = outer.with_(name, as_=relation, copy=False)
-    tree = outer.with_(SERIES, as_=series, copy=False)
-    return Compiled(
-        engine=target.engine,
-        dialect=target.dialect,
-        tree=tree,
-        params=b.params,
-        columns=tuple(f.name for f in plan.columns),
-        output=tuple(f.name for f in plan.output),
-    )
-
-
-def _narrowing(b: _Builder, sel: Selection) -> exp.Expr | None:
-    """A condition on ``dicom_all.collection_id`` to apply before grouping, or None.
-
-    dicom_all is clustered on collection_id, so BigQuery reads (and bills) only the blocks of
-    the collections a query names there; after grouping, the same condition prunes nothing.
-    Taken from the conditions on collection_id (equality or IN) that every selected series
-    must meet: the top-level conjuncts of a cohort. A series' collection is the collection of
-    each of its instances, so the rows kept are exactly the selected series' rows. Relations
-    look at other series of the same patient within its collection, which pass the same
-    condition; ``study_has`` and ``segmented_by`` would look across collections if a study
-    ever spanned two (none does in IDC v25), so cohorts using them are left whole.
-    """
-    if not b.target.grouped or sel.where is None or _crosses_collections(sel.where):
-        return None
-    atoms = [
-        item
-        for item in _conjuncts(sel.where)
-        if isinstance(item, Atom)
-        and item.field.name == "collection_id"
-        and all(op in ("eq", "in") for op, _ in item.ops)
-    ]
-    if not atoms:
-        return None
-    column = exp.column("collection_id", table="dicom_all")
-    return exp.and_(*(b.condition(atom, column) for atom in atoms), copy=False)
-
-
-def _conjuncts(node: Node) -> list[Node]:
-    if isinstance(node, And):
-        return [c for item in node.items for c in _conjuncts(item)]
-    return [node]
-
-
-def _crosses_collections(node: Node) -> bool:
-    if isinstance(node, Has):
-        return node.level != "patient" or _crosses_collections(node.item)
-    if isinstance(node, And | Or):
-        return any(_crosses_collections(i) for i in node.items)
-    if isinstance(node, Negate):
-        return _crosses_collections(node.item)
-    return False
-
-
-def _collect_selection(b: _Builder, sel: Selection) -> None:
-    b.collect(sel.where)
-    for member in sel.members:
-        _collect_selection(b, member)
-
-
-def _selection_fields(sel: Selection) -> list[Field]:
-    out = _fields_in(sel.where) + [f for f, _ in sel.order]
-    for member in sel.members:
-        out += _selection_fields(member)
-    return out
-
-
-def _restrict(
-    b: _Builder, query: exp.Select, sel: Selection, alias: str, *, top: bool = True
-) -> exp.Select:
-    """Apply the selection's predicate or set operation, then its order and limit.
-
-    A set's members are ordered only when a limit makes their order matter.
-    """
-    if sel.operation is not None:
-        parts = [
-            _restrict(
-                b,
-                exp.select(exp.column("SeriesInstanceUID")).from_(SERIES, copy=False),
-                m,
-                SERIES,
-                top=False,
-            )
-            for m in sel.members
-        ]
-        combine = {"union": exp.union, "intersect": exp.intersect, "except": exp.except_}
-        combined: exp.Expr = exp.Subquery(this=parts[0])
-        for part in parts[1:]:
-            combined = combine[sel.operation](
-                combined, exp.Subquery(this=part), distinct=True, copy=False
-            )
-        query = query.where(
-            exp.In(
-                this=exp.column("SeriesInstanceUID", table=alias), query=exp.Subquery(this=combined)
-            ),
-            copy=False,
-        )
-    elif sel.where is not None:
-        query = query.where(b.predicate(sel.where, alias), copy=False)
-    if not top and sel.limit is None:
-        return query
-    # ordered as compared: numbers stored as DICOM strings as numbers
-    order = [
-        exp.Ordered(this=_typed(f, exp.column(f.name, quoted=True)), desc=desc, nulls_first=False)
-        for f, desc in sel.order
-    ]
-    if b.target.row_order is not None:
-        order.append(exp.Ordered(this=exp.column(ROW), desc=False, nulls_first=False))
-    else:
-        named = {f.name for f, _ in sel.order}
-        order += [
-            exp.Ordered(this=exp.column(n, quoted=True), desc=False, nulls_first=False)
-            for n in DEFAULT_ORDER
-            if n not in named
-        ]
-    query = query.order_by(*order, copy=False)
-    if sel.limit is not None:
-        query = query.limit(b.param(sel.limit), copy=False)
-    return query
 
 
 def _typed(f: Field, value: exp.Expr) -> exp.Expr:

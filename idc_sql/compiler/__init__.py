@@ -1,0 +1,200 @@
+"""Rendering: a plan becomes one sqlglot tree over a logical ``series`` relation, then SQL.
+
+Every query has the same shape on every engine::
+
+    WITH series AS (<one row per series: the fields the query reads>)
+    SELECT <columns> FROM series WHERE <predicate> ORDER BY ... LIMIT @limit
+
+What differs between engines is data, in :mod:`idc_sql.targets`: the source table, whether its
+rows are instances (BigQuery's ``dicom_all``, grouped to series) or series (the local index),
+and how a few operators are spelled. Values are always bound parameters (``@p0`` in BigQuery,
+``$p0`` in DuckDB); identifiers come only from the catalog and are quoted by sqlglot.
+
+>>> from idc_sql.spec import parse_spec
+>>> from idc_sql.plan import plan
+>>> from idc_sql.release import Release
+>>> from idc_sql.targets import target
+>>> spec = parse_spec({"name": "ct", "where": {"Modality": "CT"}})
+>>> q = compile_plan(plan(spec, target("local"), Release(25, "idc_v25", "example")))
+>>> q.params
+{'p0': 'CT'}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from ..catalog import Field
+from ..plan import DEFAULT_ORDER, And, Atom, Has, Negate, Node, Or, Plan, Selection
+from ..plan import fields_in as _fields_in
+from ..query import Query
+from ..targets import BIGQUERY_PUBLIC_PROJECT
+from .builder import ROW, SERIES, Builder, _typed
+
+__all__ = ["BIGQUERY_PUBLIC_PROJECT", "Compiled", "compile_plan"]
+
+
+@dataclass
+class Compiled(Query):
+    """A cohort's query: its tree, SQL text, bound parameters and the columns it yields."""
+
+    #: the columns the specification chose (``output`` adds what summaries and writers need)
+    columns: tuple[str, ...] = ()
+
+
+def compile_plan(plan: Plan, *, project: str | None = None) -> Compiled:
+    """Render ``plan`` for its engine.
+
+    ``project`` is the BigQuery project holding the ``idc_vNN`` datasets (default: the
+    release's; tests point it at an emulator's copy); the local engine ignores it.
+    """
+    project = project or plan.release.project
+    target = plan.target
+    dataset = plan.release.dataset
+    b = Builder(target)
+    sel = plan.selection
+    _collect_selection(b, sel)
+
+    needed: dict[str, Field] = {}
+    for f in (*plan.output, *_selection_fields(sel)):
+        if not (f.instance_level or f.segment_level):
+            needed.setdefault(f.name, f)
+    if target.row_order is None:
+        from ..catalog import field as catalog_field
+
+        for name in DEFAULT_ORDER:
+            needed.setdefault(name, catalog_field(name))
+    if target.grouped:
+        # SeriesInstanceUID is the grouping key: read it first, unaggregated.
+        needed = {"SeriesInstanceUID": needed.pop("SeriesInstanceUID"), **needed}
+
+    series = b.series(list(needed.values()), dataset, project, _narrowing(b, sel))
+    outer = exp.select(*(exp.column(f.name, quoted=True) for f in plan.output)).from_(
+        SERIES, copy=False
+    )
+    outer = _restrict(b, outer, sel, SERIES)
+    for name, relation in b.side_relations(dataset, project):
+        outer = outer.with_(name, as_=relation, copy=False)
+    tree = outer.with_(SERIES, as_=series, copy=False)
+    return Compiled(
+        engine=target.name,
+        dialect=target.dialect,
+        release=plan.release,
+        label=plan.name,
+        tree=tree,
+        params=b.params,
+        columns=tuple(f.name for f in plan.columns),
+        output=tuple(f.name for f in plan.output),
+    )
+
+
+def _narrowing(b: Builder, sel: Selection) -> exp.Expr | None:
+    """A condition on ``dicom_all.collection_id`` to apply before grouping, or None.
+
+    dicom_all is clustered on collection_id, so BigQuery reads (and bills) only the blocks of
+    the collections a query names there; after grouping, the same condition prunes nothing.
+    Taken from the conditions on collection_id (equality or IN) that every selected series
+    must meet: the top-level conjuncts of a cohort. A series' collection is the collection of
+    each of its instances, so the rows kept are exactly the selected series' rows. Relations
+    look at other series of the same patient within its collection, which pass the same
+    condition; ``study_has`` and ``segmented_by`` would look across collections if a study
+    ever spanned two (none does in IDC v25), so cohorts using them are left whole.
+    """
+    if not b.target.grouped or sel.where is None or _crosses_collections(sel.where):
+        return None
+    atoms = [
+        item
+        for item in _conjuncts(sel.where)
+        if isinstance(item, Atom)
+        and item.field.name == "collection_id"
+        and all(op in ("eq", "in") for op, _ in item.ops)
+    ]
+    if not atoms:
+        return None
+    column = exp.column("collection_id", table="dicom_all")
+    return exp.and_(*(b.condition(atom, column) for atom in atoms), copy=False)
+
+
+def _conjuncts(node: Node) -> list[Node]:
+    if isinstance(node, And):
+        return [c for item in node.items for c in _conjuncts(item)]
+    return [node]
+
+
+def _crosses_collections(node: Node) -> bool:
+    if isinstance(node, Has):
+        return node.level != "patient" or _crosses_collections(node.item)
+    if isinstance(node, And | Or):
+        return any(_crosses_collections(i) for i in node.items)
+    if isinstance(node, Negate):
+        return _crosses_collections(node.item)
+    return False
+
+
+def _collect_selection(b: Builder, sel: Selection) -> None:
+    b.collect(sel.where)
+    for member in sel.members:
+        _collect_selection(b, member)
+
+
+def _selection_fields(sel: Selection) -> list[Field]:
+    out = _fields_in(sel.where) + [f for f, _ in sel.order]
+    for member in sel.members:
+        out += _selection_fields(member)
+    return out
+
+
+def _restrict(
+    b: Builder, query: exp.Select, sel: Selection, alias: str, *, top: bool = True
+) -> exp.Select:
+    """Apply the selection's predicate or set operation, then its order and limit.
+
+    A set's members are ordered only when a limit makes their order matter.
+    """
+    if sel.operation is not None:
+        parts = [
+            _restrict(
+                b,
+                exp.select(exp.column("SeriesInstanceUID")).from_(SERIES, copy=False),
+                m,
+                SERIES,
+                top=False,
+            )
+            for m in sel.members
+        ]
+        combine = {"union": exp.union, "intersect": exp.intersect, "except": exp.except_}
+        combined: exp.Expr = exp.Subquery(this=parts[0])
+        for part in parts[1:]:
+            combined = combine[sel.operation](
+                combined, exp.Subquery(this=part), distinct=True, copy=False
+            )
+        query = query.where(
+            exp.In(
+                this=exp.column("SeriesInstanceUID", table=alias), query=exp.Subquery(this=combined)
+            ),
+            copy=False,
+        )
+    elif sel.where is not None:
+        query = query.where(b.predicate(sel.where, alias), copy=False)
+    if not top and sel.limit is None:
+        return query
+    # ordered as compared: numbers stored as DICOM strings as numbers
+    order = [
+        exp.Ordered(this=_typed(f, exp.column(f.name, quoted=True)), desc=desc, nulls_first=False)
+        for f, desc in sel.order
+    ]
+    if b.target.row_order is not None:
+        order.append(exp.Ordered(this=exp.column(ROW), desc=False, nulls_first=False))
+    else:
+        named = {f.name for f, _ in sel.order}
+        order += [
+            exp.Ordered(this=exp.column(n, quoted=True), desc=False, nulls_first=False)
+            for n in DEFAULT_ORDER
+            if n not in named
+        ]
+    query = query.order_by(*order, copy=False)
+    if sel.limit is not None:
+        query = query.limit(b.param(sel.limit), copy=False)
+    return query

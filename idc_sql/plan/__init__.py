@@ -1,0 +1,305 @@
+"""Planning: a validated specification becomes a dialect-neutral logical plan for one engine.
+
+Here every field name is resolved against the catalog, every value is checked against the
+field's kind, and everything the engine cannot answer is refused with a message naming one
+that can. The plan holds no SQL; :mod:`idc_sql.compiler` renders it. The release is settled by
+the engine before planning (:func:`requested_release` says what the specification asks for).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any, Literal
+
+from .. import catalog
+from ..catalog import Field
+from ..errors import SpecError, UnsupportedError
+from ..release import Release
+from ..schema import ELEMENT, LiveSchema, as_number, element
+from ..spec import (
+    AllOf,
+    AnyOf,
+    CohortSpec,
+    FieldConditions,
+    Not,
+    Ops,
+    PatientHas,
+    SegmentedBy,
+    SetSpec,
+    Spec,
+    StudyHas,
+)
+from ..targets import Target, answering, reading_engines, run_on
+from .nodes import (
+    DEFAULT_ORDER,
+    And,
+    Atom,
+    Has,
+    Negate,
+    Node,
+    Or,
+    Plan,
+    Selection,
+    atoms_in,
+    fields_in,
+)
+from .values import OPS_BY_KIND, all_numbers, check_value, wrong_op
+
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "DEFAULT_ORDER",
+    "And",
+    "Atom",
+    "Has",
+    "Negate",
+    "Node",
+    "Or",
+    "Plan",
+    "Selection",
+    "UnknownFieldError",
+    "atoms_in",
+    "fields_in",
+    "plan",
+    "requested_release",
+]
+
+#: what a result shows when the spec names no columns
+DEFAULT_COLUMNS = (
+    "collection_id",
+    "PatientID",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "Modality",
+    "instanceCount",
+    "series_size_MB",
+)
+
+
+class UnknownFieldError(SpecError):
+    """A field neither the catalog nor (when it was read) the live dicom_all schema knows."""
+
+    def __init__(self, location: str, message: str, name: str, schema_checked: bool) -> None:
+        super().__init__(location, message)
+        self.name = name
+        self.schema_checked = schema_checked
+
+
+#: the live dicom_all schema while a plan is made (None: only the catalog)
+_SCHEMA: ContextVar[LiveSchema | None] = ContextVar("idc_sql_live_schema", default=None)
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def plan(
+    spec: Spec,
+    target: Target,
+    release: Release,
+    *,
+    also: tuple[str, ...] = (),
+    schema: LiveSchema | None = None,
+) -> Plan:
+    """Check ``spec`` for the engine ``target`` reading ``release``, and return its plan.
+
+    ``also`` names fields the result must carry besides the chosen columns (what a summary or
+    a writer needs). ``schema`` is the live dicom_all schema, which lets a cohort name any
+    column of it on an engine that reads one.
+    """
+    token = _SCHEMA.set(schema if target.can("live_schema") else None)
+    try:
+        return _plan(spec, target, release, also)
+    finally:
+        _SCHEMA.reset(token)
+
+
+def _plan(spec: Spec, target: Target, release: Release, also: tuple[str, ...]) -> Plan:
+    where = spec.origin
+    selection = _selection(spec, target, where)
+    names = list(spec.columns) if spec.columns is not None else list(DEFAULT_COLUMNS)
+    columns = tuple(
+        _column(name, target, _loc(where, f"columns[{i}]")) for i, name in enumerate(names)
+    )
+    seen = {c.name for c in columns}
+    if len(seen) != len(columns):
+        dup = next(c.name for i, c in enumerate(columns) if c in columns[:i])
+        raise SpecError(_loc(where, "columns"), f"{dup} is listed twice")
+    extra: list[Field] = []
+    for name in also:
+        f = catalog.field(name)
+        if f.name not in seen:
+            seen.add(f.name)
+            extra.append(f)
+    return Plan(
+        name=spec.name,
+        target=target,
+        release=release,
+        selection=selection,
+        columns=columns,
+        extra_columns=tuple(extra),
+    )
+
+
+def requested_release(spec: Spec) -> tuple[int | Literal["current"], str]:
+    """The release ``spec`` asks for (a set's members must agree), and where it says so."""
+    version: int | Literal["current"] = spec.idc_version or "current"
+    if isinstance(spec, SetSpec):
+        for member in spec.members:
+            mv, _ = requested_release(member)
+            if spec.idc_version is None and member.idc_version is not None:
+                version = mv if version == "current" else version
+            if member.idc_version is not None and mv != version:
+                raise SpecError(
+                    _loc(spec.origin, "idc_version"),
+                    f"members disagree on idc_version ({member.origin} has {mv}, this has "
+                    f"{version}); a set combines cohorts of one release",
+                )
+    return version, _loc(spec.origin, "idc_version")
+
+
+def _selection(spec: Spec, target: Target, where: str) -> Selection:
+    order = tuple(_order(spec.order_by, target, where))
+    if isinstance(spec, SetSpec):
+        members = tuple(_selection(m, target, m.origin) for m in spec.members)
+        op = spec.operation
+        if op == "union":
+            return Selection(operation="union", members=members, order=order, limit=spec.limit)
+        if op == "intersect":
+            return Selection(operation="intersect", members=members, order=order, limit=spec.limit)
+        return Selection(operation="except", members=members, order=order, limit=spec.limit)
+    assert isinstance(spec, CohortSpec)
+    node = None
+    if spec.where is not None:
+        node = _predicate(spec.where, target, spec.instances, _loc(where, "where"))
+    return Selection(where=node, order=order, limit=spec.limit)
+
+
+def _order(keys: list[str], target: Target, where: str) -> list[tuple[Field, bool]]:
+    out = []
+    for i, key in enumerate(keys):
+        desc = key.startswith("-")
+        f = _column(key.lstrip("-"), target, _loc(where, f"order_by[{i}]"))
+        out.append((f, desc))
+    return out
+
+
+def _column(name: str, target: Target, where: str) -> Field:
+    f = _field(name, target, where)
+    if f.instance_level or f.segment_level:
+        raise UnsupportedError(
+            where,
+            f"{f.name} is recorded per instance and a series has many values; "
+            "select series-level fields and filter on instance fields in where",
+        )
+    return f
+
+
+def _field(name: str, target: Target, where: str) -> Field:
+    match = ELEMENT.match(name)
+    if match:
+        base = _field(match["name"], target, where)
+        if not base.repeated:
+            raise SpecError(
+                where,
+                f"{base.name} holds one value per instance; [i] reads an "
+                "element of a repeated field (e.g. PixelSpacing[0])",
+            )
+        return element(base, int(match["index"]))
+    try:
+        f = catalog.field(name)
+    except KeyError:
+        return _uncatalogued(name, target, where)
+    if target.read(f) is None:
+        raise UnsupportedError(where, f"{f.name} {target.lacks(f)}; ", *run_on(reading_engines(f)))
+    return f
+
+
+def _uncatalogued(name: str, target: Target, where: str) -> Field:
+    schema = _SCHEMA.get()
+    if schema is not None:
+        f = schema.field(name)
+        if f is not None:
+            return f
+        column = schema.columns.get(name.casefold())
+        if column is not None:
+            from ..schema import unsupported_reason
+
+            raise UnsupportedError(where, unsupported_reason(column))
+    pool = list(catalog.FIELDS) + (schema.names if schema is not None else [])
+    close = catalog.suggest(name, pool)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    message = f"unknown field {name!r}{hint}"
+    if not target.can("live_schema"):
+        message += target.fields_hint
+    elif schema is None:
+        message += " (not in the catalog; not checked against the live dicom_all schema)"
+    else:
+        message += f" (neither in the catalog nor in {schema.source})"
+    raise UnknownFieldError(where, message, name, schema_checked=schema is not None)
+
+
+# ----------------------------------------------------------------------------- predicates
+
+
+def _predicate(node: Any, target: Target, instances: Any, where: str) -> Node:
+    if isinstance(node, AllOf):
+        return And(
+            tuple(
+                _predicate(p, target, instances, f"{where}.all[{i}]")
+                for i, p in enumerate(node.all)
+            )
+        )
+    if isinstance(node, AnyOf):
+        return Or(
+            tuple(
+                _predicate(p, target, instances, f"{where}.any[{i}]")
+                for i, p in enumerate(node.any)
+            )
+        )
+    if isinstance(node, Not):
+        return Negate(_predicate(node.not_, target, instances, f"{where}.not"))
+    if isinstance(node, StudyHas):
+        return Has("study", _predicate(node.study_has, target, instances, f"{where}.study_has"))
+    if isinstance(node, PatientHas):
+        return Has(
+            "patient", _predicate(node.patient_has, target, instances, f"{where}.patient_has")
+        )
+    if isinstance(node, SegmentedBy):
+        if not target.can("segmented_by"):
+            raise UnsupportedError(
+                f"{where}.segmented_by",
+                "which series a segmentation (SEG) references is known from dicom_all; ",
+                *run_on(answering("segmented_by")),
+            )
+        return Has(
+            "segmentation",
+            _predicate(node.segmented_by, target, instances, f"{where}.segmented_by"),
+        )
+    assert isinstance(node, FieldConditions)
+    atoms = tuple(
+        _atom(name, cond, target, instances, f"{where}.{name}") for name, cond in node.root.items()
+    )
+    return atoms[0] if len(atoms) == 1 else And(atoms)
+
+
+def _atom(name: str, condition: Any, target: Target, instances: Any, where: str) -> Atom:
+    f = _field(name, target, where)
+    if isinstance(condition, Ops):
+        raw = condition.items()
+    elif isinstance(condition, list):
+        raw = [("in", condition)]
+    else:
+        raw = [("eq", condition)]
+    if f.numeric_strings and f.kind == "string" and all_numbers(raw):
+        f = as_number(f)
+    allowed = OPS_BY_KIND[f.kind]
+    ops = []
+    for op, value in raw:
+        at = where if not isinstance(condition, Ops) else f"{where}.{op}"
+        if op not in allowed:
+            raise SpecError(at, wrong_op(f, op, isinstance(condition, Ops)))
+        ops.append((op, check_value(f, op, value, at)))
+    return Atom(field=f, ops=tuple(ops), instances=instances)
+
+
+def _loc(origin: str, path: str) -> str:
+    return f"{origin}: {path}" if origin else path

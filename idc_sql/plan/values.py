@@ -1,0 +1,128 @@
+"""Values of conditions, checked against their field's kind, and which operators a kind takes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from ..catalog import Field
+from ..errors import SpecError
+from ..spec import OPERATORS
+
+_TEXT_ONLY = ("like", "ilike", "regex")
+_REPEATED_ONLY = ("contains",)
+#: which operators each kind of field takes (grammar order)
+OPS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "string": tuple(op for op in OPERATORS if op not in _REPEATED_ONLY),
+    "number": tuple(op for op in OPERATORS if op not in (*_TEXT_ONLY, *_REPEATED_ONLY)),
+    "date": tuple(op for op in OPERATORS if op not in (*_TEXT_ONLY, *_REPEATED_ONLY)),
+    "strings": ("contains", "is_null"),
+    "numbers": ("contains", "is_null"),
+}
+
+
+def all_numbers(raw: list[tuple[str, Any]]) -> bool:
+    values = [
+        v
+        for op, value in raw
+        if op != "is_null"
+        for v in (value if isinstance(value, list) else [value])
+    ]
+    return bool(values) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    )
+
+
+def wrong_op(f: Field, op: str, explicit: bool) -> str:
+    if f.repeated:
+        what = "a value" if not explicit else f"'{op}'"
+        return (
+            f"{f.name} holds several values per instance; {what} cannot compare with it: "
+            "use contains (or is_null)"
+        )
+    if op == "contains":
+        return f"contains is for fields holding several values (e.g. ImageType); {f.name} holds one"
+    kinds = {"number": "a number", "date": "a date"}
+    return (
+        f"{op} compares text; {f.name} compares as {kinds.get(f.kind, f.kind)} "
+        f"(allowed: {', '.join(OPS_BY_KIND[f.kind])})"
+    )
+
+
+def check_value(f: Field, op: str, value: Any, where: str) -> Any:
+    if op == "is_null":
+        return value
+    if op in ("in", "not_in"):
+        values = [_scalar(f, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return _homogeneous(values)
+    if op == "between":
+        low, high = (_scalar(f, v, f"{where}[{i}]") for i, v in enumerate(value))
+        if high < low:
+            raise SpecError(where, f"between [{low}, {high}] is empty: write [low, high]")
+        return _homogeneous([low, high])
+    if op == "regex":
+        _check_regex(value, where)
+        return value
+    if op in ("like", "ilike"):
+        trailing = len(value) - len(value.rstrip("\\"))
+        if trailing % 2:
+            raise SpecError(
+                where,
+                f"{op} pattern {value!r} ends with the escape character \\ "
+                "(write \\\\ for a backslash; \\% and \\_ for literal % and _)",
+            )
+        return value
+    return _scalar(f, value, where)
+
+
+def _scalar(f: Field, value: Any, where: str) -> Any:
+    kind = f.kind
+    if kind in ("string", "strings"):
+        if isinstance(value, str):
+            return value
+        raise SpecError(
+            where, f"{f.name} compares as text; got {type(value).__name__} {value!r} (quote it)"
+        )
+    if kind in ("number", "numbers"):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise SpecError(where, f"{f.name} needs a finite number, got {value!r}")
+            return value
+        raise SpecError(
+            where, f"{f.name} compares as a number; got {type(value).__name__} {value!r}"
+        )
+    assert kind == "date"
+    if isinstance(value, dt.datetime):
+        raise SpecError(where, f"{f.name} compares as a date; got a date and time {value}")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10:  # YYYY-MM-DD, not the compact forms
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise SpecError(where, f"{f.name} compares as a date (YYYY-MM-DD); got {value!r}")
+
+
+def _homogeneous(values: list[Any]) -> tuple[Any, ...]:
+    """Lists bind as one typed array: an int among floats becomes a float. (A tuple: atoms are
+    hashable, so that one condition read twice is aggregated once.)"""
+    if any(isinstance(v, float) for v in values):
+        return tuple(float(v) for v in values)
+    return tuple(values)
+
+
+def _check_regex(pattern: str, where: str) -> None:
+    """Patterns run on RE2 (BigQuery and DuckDB alike): RE2 itself checks them."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        re2.compile(pattern, options)
+    except re2.error as e:
+        reason = e.args[0].decode() if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise SpecError(
+            where, f"invalid regular expression {pattern!r} (RE2 syntax): {reason}"
+        ) from None

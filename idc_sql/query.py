@@ -1,0 +1,36 @@
+"""A compiled query: what the pipeline estimates and an engine executes.
+
+Any read-only query with bound parameters, for one engine and one release: a cohort's (see
+:class:`idc_sql.compiler.Compiled`), and later a saved template's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+if TYPE_CHECKING:
+    from .release import Release
+
+
+@dataclass
+class Query:
+    """A compiled read-only query for one engine: a sqlglot tree and its bound parameters."""
+
+    #: the engine (target) it was compiled for
+    engine: str
+    dialect: str
+    tree: exp.Expr
+    params: dict[str, Any]
+    #: the release the query reads
+    release: Release
+    #: names the query in job labels and messages (the cohort or template name)
+    label: str = "query"
+    #: the result's column names as the query spells them (empty: whatever it yields)
+    output: tuple[str, ...] = ()
+
+    @property
+    def sql(self) -> str:
+        return self.tree.sql(dialect=self.dialect, pretty=True)

@@ -1,0 +1,176 @@
+"""What each engine is, as data: its dialect, its relations, what it can answer, its options.
+
+The planner, the compiler, the catalog's users and the command line ask these tables instead
+of comparing an engine's name with a literal. Nothing here connects to anything or imports a
+driver: compiling a query needs only this module.
+
+>>> target("local").dialect, target("bigquery").dialect
+('duckdb', 'bigquery')
+>>> answering("segmented_by")
+('bigquery',)
+>>> target("bigquery").table("segmentations", "idc_v25").sql("bigquery")
+'`bigquery-public-data`.`idc_v25`.`segmentations`'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from .errors import Option, UsageError
+
+if TYPE_CHECKING:
+    from .catalog import Builder, Field
+
+#: the BigQuery project that holds IDC's public datasets
+BIGQUERY_PUBLIC_PROJECT = "bigquery-public-data"
+
+#: what an engine may be able to do beyond reading its series relation
+Capability = str
+CAPABILITIES: Mapping[Capability, str] = {
+    "instance_fields": "conditions on per-instance DICOM attributes",
+    "segment_fields": "conditions on the segments of DICOM SEG series",
+    "segmented_by": "segmented_by (which series a SEG references)",
+    "live_schema": "any dicom_all column, checked against the live schema",
+    "any_release": "any IDC release (idc_vNN datasets)",
+    "cost_guard": "a dry-run estimate and a cap on the bytes a query bills",
+    "value_hints": "naming the values no series holds when a cohort is empty",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One engine, as data."""
+
+    name: str
+    #: sqlglot's dialect for rendering
+    dialect: str
+    #: a phrase for people: what the engine reads
+    description: str
+    #: the relation whose rows the series relation is built from
+    series_source: str
+    #: its rows are instances, grouped to series by SeriesInstanceUID (else one row per series)
+    grouped: bool
+    #: how the catalog's field is read on this engine (None: the engine does not carry it)
+    read: Callable[[Field], Builder | None]
+    #: ``value IN list-parameter`` (NULL when value is NULL)
+    in_list: Callable[[exp.Expr, exp.Expr], exp.Expr]
+    #: LIKE needs an explicit ESCAPE '\\' to treat backslash as BigQuery does
+    like_escape: bool
+    #: a column of the series source whose order is the canonical order (collection_id,
+    #: PatientID, StudyInstanceUID, SeriesInstanceUID); None: sort by those
+    row_order: Callable[[], exp.Expr] | None
+    capabilities: frozenset[Capability]
+    #: settings (library parameters) that apply to this engine
+    options: tuple[str, ...]
+    #: how a relation name becomes a table reference on this engine
+    table_of: Callable[[str, str, str], exp.Table]
+    #: why a field the engine does not read is missing here (completes "<field> ...")
+    lacks: Callable[[Field], str]
+    #: how to list the fields this engine reads
+    fields_hint: str = ""
+
+    def reading(self, f: Field) -> exp.Expr | None:
+        """A fresh sqlglot tree of ``f``'s reading on this engine, or None."""
+        build = self.read(f)
+        return None if build is None else build()
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def table(self, name: str, dataset: str, project: str = BIGQUERY_PUBLIC_PROJECT) -> exp.Table:
+        """The table that holds IDC relation ``name`` for release ``dataset``."""
+        return self.table_of(name, dataset, project)
+
+
+def _local_table(name: str, dataset: str, project: str) -> exp.Table:
+    return exp.table_(name)
+
+
+def _bigquery_table(name: str, dataset: str, project: str) -> exp.Table:
+    return exp.table_(name, db=dataset, catalog=project, quoted=True)
+
+
+def _local_lacks(f: Field) -> str:
+    if f.segment_level:
+        return "describes the segments of DICOM SEG series (BigQuery's segmentations table)"
+    return "is a per-instance DICOM attribute the local index does not carry"
+
+
+def _bigquery_in(value: exp.Expr, values: exp.Expr) -> exp.Expr:
+    return exp.In(this=value, unnest=exp.Unnest(expressions=[values]))
+
+
+TARGETS: Mapping[str, Target] = {
+    "local": Target(
+        name="local",
+        dialect="duckdb",
+        description="DuckDB over the installed idc-index-data",
+        series_source="idc_index",
+        grouped=False,
+        read=lambda f: f.local,
+        in_list=lambda value, values: exp.ArrayContains(this=values, expression=value),
+        like_escape=True,
+        # idc_index.parquet is written in the canonical order (idc_index.sql ends with
+        # ORDER BY collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID; a test checks
+        # it), so its row number sorts without reading the UID strings.
+        row_order=lambda: exp.column("file_row_number"),
+        capabilities=frozenset({"value_hints"}),
+        options=(),
+        table_of=_local_table,
+        lacks=_local_lacks,
+        fields_hint=" (`idc-sql fields --engine local` lists the local fields)",
+    ),
+    "bigquery": Target(
+        name="bigquery",
+        dialect="bigquery",
+        description="BigQuery over bigquery-public-data.idc_vNN.dicom_all",
+        series_source="dicom_all",
+        grouped=True,
+        read=lambda f: f.bigquery,
+        in_list=_bigquery_in,
+        like_escape=False,
+        row_order=None,
+        capabilities=frozenset(
+            {
+                "instance_fields",
+                "segment_fields",
+                "segmented_by",
+                "live_schema",
+                "any_release",
+                "cost_guard",
+            }
+        ),
+        options=("project", "endpoint", "max_gb", "dry_run"),
+        table_of=_bigquery_table,
+        lacks=lambda f: "is not read by BigQuery",
+    ),
+}
+
+DEFAULT = "local"
+
+
+def target(name: str) -> Target:
+    """The engine named ``name``."""
+    found = TARGETS.get(name)
+    if found is None:
+        raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(TARGETS)}")
+    return found
+
+
+def answering(capability: Capability) -> tuple[str, ...]:
+    """The engines that have ``capability``."""
+    return tuple(t.name for t in TARGETS.values() if t.can(capability))
+
+
+def reading_engines(f: Field) -> tuple[str, ...]:
+    """The engines that read field ``f``."""
+    return tuple(t.name for t in TARGETS.values() if t.read(f) is not None)
+
+
+def run_on(names: tuple[str, ...]) -> tuple[Any, ...]:
+    """Message pieces that send the user to the first of ``names``: ``engine="bigquery"``."""
+    return ("run this cohort with ", Option("engine", names[0])) if names else ()
