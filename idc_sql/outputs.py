@@ -648,7 +648,11 @@ def copy_to_stdout(path: str | os.PathLike[str]) -> None:
     stream = sys.stdout
     if stream is None:
         raise StdoutError("cannot write to standard output: it is closed")
-    with open(path, "rb") as source:
+    try:
+        source = open(path, "rb")  # noqa: SIM115 - closed below, its errors told apart
+    except OSError as e:
+        raise OutputError(f"cannot read {header_safe(os.fsdecode(path))}: {_reason(e)}") from e
+    with source:
         try:
             stream.flush()
             fd = _fileno(stream)
