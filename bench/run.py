@@ -89,6 +89,8 @@ def compile_time() -> None:
     import idc_sql
     from idc_sql.compiler import compile_plan
     from idc_sql.plan import plan
+    from idc_sql.release import Release
+    from idc_sql.targets import target
 
     spec = idc_sql.load_spec(SPEC)
     big = idc_sql.parse_spec(
@@ -114,10 +116,11 @@ def compile_time() -> None:
     )
     for label, s in (("reference spec", spec), ("nested spec", big)):
         for engine in ("local", "bigquery"):
+            release = Release(25, "idc_v25", "the benchmark", requested=25)
             samples = []
             for _ in range(200):
                 t = time.perf_counter()
-                compile_plan(plan(s, engine, local_version=25)).sql  # noqa: B018
+                compile_plan(plan(s, target(engine), release)).sql  # noqa: B018
                 samples.append(time.perf_counter() - t)
             print(
                 f"  compile {label:15s} {engine:8s} "

@@ -1,7 +1,8 @@
 """The ``idc-sql`` command.
 
-Exit codes: 0 success, 1 a failure while running, 2 a usage or specification error,
-130 interrupted.
+Exit codes: 0 success, 1 a failure while running, 2 a usage or specification error (or a
+query the cost guard refused), 130 interrupted, 141 the reader of standard output went away,
+143 / 129 terminated (SIGTERM / SIGHUP) while writing: the output was left as it was.
 """
 
 from __future__ import annotations
@@ -137,9 +138,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .outputs import BrokenPipe, Terminated
+
     args = _parser().parse_args(argv)
     try:
         return int(_COMMANDS[args.command](args))
+    except BrokenPipe as e:  # the reader went away: stop quietly, as Unix tools do
+        return e.exit_code
+    except Terminated as e:  # SIGTERM or SIGHUP while writing: the output was left as it was
+        return e.exit_code
     except IdcSqlError as e:
         print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
         return e.exit_code
@@ -245,15 +252,16 @@ def _open_engine(args: argparse.Namespace) -> tuple[Any, Any]:
 def _run(args: argparse.Namespace) -> int:
     from . import api
     from .errors import UsageError
+    from .outputs import check_output, header_safe
     from .spec import source_files
-    from .writers import check_output, needs, resolve_format, write
+    from .writers import needs, resolve_format, write
 
     spec = api.as_spec(args.spec)
     fmt = resolve_format(args.output, args.format)
     also = needs(fmt, args.destination)
     output = args.output or f"{spec.name}.{fmt}"
-    check_output(output)
-    if output != "-" and Path(output).resolve() in source_files(spec):
+    target = check_output(output)
+    if target.path is not None and target.path in source_files(spec):
         raise UsageError(
             f"-o {output} is a specification this cohort is read from; "
             "write the result to another file"
@@ -267,11 +275,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     _print_summary(result, report)
     if output != "-":
-        print(f"wrote {output} ({fmt}, {result.summary.series:,} series)", file=report)
+        print(f"wrote {target.shown} ({fmt}, {result.summary.series:,} series)", file=report)
         if fmt == "s5cmd" and result.summary.series:
             from .writers.s5cmd import download_command
 
-            print(f"download: {download_command(output)}", file=report)
+            print(f"download: {download_command(header_safe(output))}", file=report)
     _explain_empty(result)
     return 0
 

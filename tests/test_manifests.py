@@ -13,7 +13,6 @@ from sqlglot import exp
 import idc_sql
 from idc_sql import writers
 from idc_sql.engines.local import index_dir
-from idc_sql.errors import UsageError
 from idc_sql.result import Summary
 from idc_sql.writers import s5cmd as manifests
 
@@ -112,18 +111,3 @@ def test_an_output_name_near_the_file_system_limit(tmp_path: Path) -> None:
     result.write(str(out))
     assert _split(out)[1] == _expected_lines()
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
-
-
-def test_a_read_only_output_is_refused_before_anything_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # (tests may run as root, who can write any file: ask os.access as another user would)
-    out = tmp_path / "out.csv"
-    out.write_text("an earlier result\n")
-    real = writers.os.access
-    monkeypatch.setattr(
-        writers.os, "access", lambda p, mode: False if Path(p) == out else real(p, mode)
-    )
-    with pytest.raises(UsageError, match=r"^cannot write .*out\.csv: the file is read-only$"):
-        writers.check_output(str(out))
-    writers.check_output(str(tmp_path / "new.csv"))  # a new file beside it is fine

@@ -12,16 +12,13 @@ engine's result, so a manifest of 200,000 series costs milliseconds and no Pytho
 
 from __future__ import annotations
 
-import os
-import shutil
-import stat
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import Option, OutputError, UsageError
+from ..outputs import atomic_output, check_output, header_safe
 from . import s5cmd, tables
 
 if TYPE_CHECKING:
@@ -128,26 +125,13 @@ def all_needs() -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for w in WRITERS.values() for n in w.needs(DEFAULT_DESTINATION)))
 
 
-def check_output(path: str) -> None:
-    """Refuse, before any query runs, an output that cannot be written."""
-    if path == "-":
-        return
-    target = Path(path)
-    parent = target.parent
-    if not parent.is_dir():
-        raise UsageError(f"cannot write {path}: the folder {parent} does not exist")
-    if target.is_dir():
-        raise UsageError(f"cannot write {path}: it is a folder")
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"cannot write {path}: no permission to write in {parent}")
-    if target.exists() and not os.access(target, os.W_OK):
-        raise UsageError(f"cannot write {path}: the file is read-only")
-
-
 def write(
     result: CohortResult, path: str, fmt: str | None = None, *, destination: str | None = None
 ) -> str:
-    """Write ``result`` to ``path`` (``-`` for standard output) atomically. Returns the format."""
+    """Write ``result`` to ``path`` (``-`` for standard output) atomically. Returns the format.
+
+    Only a regular file (or a link to one) is replaced; see :mod:`idc_sql.outputs`.
+    """
     fmt = resolve_format(path, fmt)
     writer = WRITERS[fmt]
     if destination is None or not writer.destination:
@@ -160,32 +144,11 @@ def write(
             Option("also", tuple(lacking)),
             ", or add them to its columns",
         )
-    check_output(path)
-    if path == "-":
-        return _to_stdout(result, writer, destination)
-    target = Path(path)
-    # beside the target (so the rename stays on one file system), within NAME_MAX
-    tmp = target.with_name(f".{target.name[:200]}.{uuid.uuid4().hex[:12]}.part")
+    target = check_output(path)
+    shown = "MANIFEST" if target.is_stdout else header_safe(Path(target.given).name)
     try:
-        writer.write(result, tmp, target.name, destination)
-        if target.exists():  # a replaced file keeps its permissions
-            os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
-        os.replace(tmp, target)
+        with atomic_output(target) as tmp:
+            writer.write(result, tmp, shown, destination)
     except OSError as e:
-        raise OutputError(f"cannot write {path}: {e.strerror or e}") from e
-    finally:
-        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {target.shown}: {e.strerror or e}") from e
     return fmt
-
-
-def _to_stdout(result: CohortResult, writer: Writer, destination: str) -> str:
-    import sys
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder) / f"out.{writer.name}"
-        writer.write(result, tmp, "MANIFEST", destination)
-        with tmp.open("rb") as f:
-            shutil.copyfileobj(f, sys.stdout.buffer)
-        sys.stdout.flush()
-    return writer.name

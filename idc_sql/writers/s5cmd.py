@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import string
 from concurrent.futures import ThreadPoolExecutor
@@ -45,7 +46,7 @@ _UNSAFE_DESTINATION = re.compile(r"[\s\"'#\\]")
 
 def download_command(manifest: str) -> str:
     """The command that downloads the series of ``manifest`` (no account needed)."""
-    return f"s5cmd --no-sign-request --endpoint-url {S3_ENDPOINT} run {manifest}"
+    return f"s5cmd --no-sign-request --endpoint-url {S3_ENDPOINT} run {shlex.quote(manifest)}"
 
 
 def check_destination(destination: str) -> list[tuple[str, str | None]]:
