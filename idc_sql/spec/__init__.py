@@ -1,0 +1,80 @@
+"""Cohort specifications: the public grammar, as strict Pydantic models.
+
+A specification is written in YAML or JSON, or built in Python:
+
+>>> spec = parse_spec({"name": "ct", "where": {"Modality": "CT"}})
+>>> spec.name, spec.instances
+('ct', 'any')
+>>> try:
+...     parse_spec({"name": "ct", "where": {"Modality": {"equals": "CT"}}})
+... except SpecError as e:
+...     print(e.location, "|", e.message[:26])
+where.Modality.equals | unknown operator 'equals';
+
+Only structure is checked here; field names, value types and engines are checked when the
+specification is planned (:mod:`idc_sql.plan`).
+
+The package has one module a job: :mod:`.models` (the grammar), :mod:`.loading` (files,
+decoding, set members, the digest) and :mod:`.messages` (Pydantic's errors told plainly).
+"""
+
+from __future__ import annotations
+
+from ..errors import SpecError
+from .loading import digest, load_spec, parse_spec, source_files
+from .messages import explain
+from .models import (
+    NAME_PATTERN,
+    NODE_KEYS,
+    OPERATORS,
+    SET_KEYS,
+    AllOf,
+    AnyOf,
+    CohortSpec,
+    Condition,
+    FieldConditions,
+    Name,
+    Not,
+    Ops,
+    PatientHas,
+    Predicate,
+    Scalar,
+    SegmentedBy,
+    SetSpec,
+    Spec,
+    StudyHas,
+    Values,
+    Version,
+    json_schema,
+)
+
+__all__ = [
+    "NAME_PATTERN",
+    "NODE_KEYS",
+    "OPERATORS",
+    "SET_KEYS",
+    "AllOf",
+    "AnyOf",
+    "CohortSpec",
+    "Condition",
+    "FieldConditions",
+    "Name",
+    "Not",
+    "Ops",
+    "PatientHas",
+    "Predicate",
+    "Scalar",
+    "SegmentedBy",
+    "SetSpec",
+    "Spec",
+    "SpecError",
+    "StudyHas",
+    "Values",
+    "Version",
+    "digest",
+    "explain",
+    "json_schema",
+    "load_spec",
+    "parse_spec",
+    "source_files",
+]
