@@ -42,7 +42,6 @@ __all__ = [
     "Field",
     "Kind",
     "Level",
-    "engine_fields",
     "field",
     "suggest",
 ]
@@ -64,8 +63,3 @@ def suggest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     folded = {c.casefold(): c for c in pool}
     hits = difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=0.6)
     return [folded[h] for h in hits]
-
-
-def engine_fields(engine: str) -> list[Field]:
-    """Fields the engine can read (``local``) or all of them (``bigquery``)."""
-    return [f for f in _FIELDS if f.reading(engine) is not None]

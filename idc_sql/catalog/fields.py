@@ -103,11 +103,6 @@ class Field:
     def repeated(self) -> bool:
         return self.kind in ("strings", "numbers")
 
-    def reading(self, engine: str) -> exp.Expr | None:
-        """A fresh sqlglot tree of this field's reading on ``engine`` (local or bigquery)."""
-        build = self.local if engine == "local" else self.bigquery
-        return None if build is None else build()
-
 
 def _series(
     name: str,

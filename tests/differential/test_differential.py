@@ -145,9 +145,7 @@ def test_index_is_in_canonical_order(index: Index) -> None:
 
 
 def test_evaluator_kinds_match_the_catalog() -> None:
-    from idc_sql import catalog
-
-    local = {f.name: f.kind for f in catalog.engine_fields("local")}
+    local = {f.name: f.kind for f in idc_sql.fields(engine="local")}
     assert local == KINDS
 
 
