@@ -53,9 +53,9 @@ def engine(name: str = DEFAULT, *, report: Reporter = silent, **options: Any) ->
     return open_engine(name, options, report)
 
 
-def _engine(which: str | Engine, options: Mapping[str, Any], report: Reporter) -> Engine:
+def _engine(which: str | Engine, options: Mapping[str, Any], report: Reporter | None) -> Engine:
     if isinstance(which, str):
-        return engine(which, report=report, **options)
+        return engine(which, report=report or silent, **options)
     if options:
         raise UsageError(
             f"options ({', '.join(options)}) are given when an engine is made, not with one"
@@ -83,13 +83,14 @@ def run(
     engine: str | Engine = DEFAULT,
     *,
     also: tuple[str, ...] | None = None,
-    report: Reporter = silent,
+    report: Reporter | None = None,
     **options: Any,
 ) -> CohortResult:
     """Run ``spec`` on ``engine`` and return its result.
 
     ``also`` names fields the rows must carry besides the spec's columns and the summary's;
     by default, whatever any writer needs, so that ``result.write("x.s5cmd")`` works.
+    ``report`` receives the notices (an estimate, a job's progress); default: the engine's.
     """
     from .writers import all_needs
 
@@ -102,7 +103,11 @@ def run(
 
 
 def estimate(
-    spec: SpecLike, engine: str | Engine = DEFAULT, *, report: Reporter = silent, **options: Any
+    spec: SpecLike,
+    engine: str | Engine = DEFAULT,
+    *,
+    report: Reporter | None = None,
+    **options: Any,
 ) -> Estimate:
     """The query ``spec`` compiles to and what it would cost; runs nothing."""
     from .writers import all_needs

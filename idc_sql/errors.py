@@ -83,6 +83,15 @@ class UnsupportedError(SpecError):
     """The spec is valid but the engine cannot answer it; the message names one that can."""
 
 
+class UnknownFieldError(SpecError):
+    """A field neither the catalog nor (when it was read) the live dicom_all schema knows."""
+
+    def __init__(self, location: str, message: str, name: str, schema_checked: bool) -> None:
+        super().__init__(location, message)
+        self.name = name
+        self.schema_checked = schema_checked
+
+
 class EngineError(IdcSqlError):
     """An engine failed while running a query."""
 
@@ -95,3 +104,24 @@ class CostError(EngineError):
 
 class OutputError(IdcSqlError):
     """A result could not be written."""
+
+
+class StdoutError(OutputError):
+    """Standard output cannot be written: it is closed, or its device failed or is full."""
+
+    exit_code = 1
+
+
+class BrokenPipe(OutputError):
+    """The reader of standard output went away (``| head``): stop quietly, as Unix tools do."""
+
+    exit_code = 141
+
+
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP arrived while an output was written; its exit status is 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(self.exit_code)

@@ -106,17 +106,19 @@ def run(
     *,
     also: tuple[str, ...] = (),
     dry_run: bool = False,
-    report: Reporter = silent,
+    report: Reporter | None = None,
 ) -> CohortResult | Estimate:
     """Run ``spec`` on ``engine``: its result, or (``dry_run``) its estimate only.
 
     ``also`` names fields the rows must carry besides the spec's columns and the summary's
-    (what a writer needs). A query the cost guard refuses raises :class:`CostError`.
+    (what a writer needs). A query the cost guard refuses raises :class:`CostError`. Notices
+    go to ``report``, else to the engine's reporter.
     """
     from .cost import size
     from .result import CohortResult, Provenance
     from .spec import digest
 
+    report = report or engine.report
     p, compiled = prepare(spec, engine, also=also)
     decision = engine.estimate(compiled)
     if decision.estimate_bytes is not None:

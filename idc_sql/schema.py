@@ -31,14 +31,6 @@ ELEMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\[(?P<index>\d{1,3})\]$"
 _NUMBER_TYPES = {"INTEGER", "INT64", "FLOAT", "FLOAT64", "NUMERIC", "BIGNUMERIC"}
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("IDC_SQL_CACHE_DIR")
-    if base:
-        return Path(base)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "idc-sql"
-
-
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -67,12 +59,13 @@ class LiveSchema:
     # ---- the on-disk cache
 
     @staticmethod
-    def path(project: str, dataset: str) -> Path:
-        return cache_dir() / "schema" / f"{project}.{dataset}.dicom_all.json"
+    def path(cache: Path, project: str, dataset: str) -> Path:
+        return cache / "schema" / f"{project}.{dataset}.dicom_all.json"
 
     @classmethod
-    def cached(cls, project: str, dataset: str) -> LiveSchema | None:
-        path = cls.path(project, dataset)
+    def cached(cls, cache: Path, project: str, dataset: str) -> LiveSchema | None:
+        """The schema kept in the folder ``cache``, if any."""
+        path = cls.path(cache, project, dataset)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             columns = [Column(c["name"], c["type"], c["mode"]) for c in data["columns"]]
@@ -81,10 +74,10 @@ class LiveSchema:
         return cls(columns, f"{path} (cached)")
 
     @classmethod
-    def from_table(cls, table: Any, project: str, dataset: str) -> LiveSchema:
+    def from_table(cls, table: Any, cache: Path, project: str, dataset: str) -> LiveSchema:
         """From a ``bigquery.Table``; stores it in the cache (atomically) for next time."""
         columns = [Column(f.name, f.field_type, f.mode or "NULLABLE") for f in table.schema]
-        path = cls.path(project, dataset)
+        path = cls.path(cache, project, dataset)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + f".{os.getpid()}.part")

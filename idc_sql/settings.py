@@ -21,6 +21,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from .errors import Option, Piece, UsageError
@@ -29,6 +30,7 @@ ENV_PROJECT = ("IDC_SQL_PROJECT", "GOOGLE_CLOUD_PROJECT")
 ENV_ENDPOINT = "IDC_SQL_BIGQUERY_ENDPOINT"
 ENV_MAX_GB = "IDC_SQL_MAX_GB"
 ENV_DEADLINE = "IDC_SQL_BIGQUERY_DEADLINE"
+ENV_CACHE_DIR = "IDC_SQL_CACHE_DIR"
 
 #: the cap a query may process unless ``max_gb`` says otherwise: 5% of the Sandbox's month
 DEFAULT_MAX_GB = 50.0
@@ -55,6 +57,8 @@ class Settings:
     deadline: float = DEFAULT_DEADLINE
     #: the project that holds the idc_vNN datasets (tests point it at an emulator's copy)
     data_project: str = PUBLIC_PROJECT
+    #: where what is worth keeping between runs is kept (live schemas)
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
 
     @classmethod
     def resolve(
@@ -64,6 +68,7 @@ class Settings:
         max_gb: float | None = None,
         deadline: float | None = None,
         data_project: str | None = None,
+        cache_dir: str | Path | None = None,
         *,
         environ: Mapping[str, str] | None = None,
     ) -> Settings:
@@ -89,12 +94,22 @@ class Settings:
             max_gb=float(max_gb),
             deadline=float(deadline),
             data_project=data_project or PUBLIC_PROJECT,
+            cache_dir=Path(cache_dir) if cache_dir else default_cache_dir(env),
         )
 
     @property
     def cap_bytes(self) -> int:
         """The cap in bytes."""
         return int(self.max_gb * 10**9)
+
+
+def default_cache_dir(env: Mapping[str, str]) -> Path:
+    """``IDC_SQL_CACHE_DIR``, else ``$XDG_CACHE_HOME/idc-sql``, else ``~/.cache/idc-sql``."""
+    base = env.get(ENV_CACHE_DIR)
+    if base:
+        return Path(base)
+    xdg = env.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "idc-sql"
 
 
 def _from_env(env: Mapping[str, str], name: str, what: str, default: float) -> float:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..cost import CostDecision
     from ..release import Release, Requested
     from ..schema import LiveSchema
+    from ..settings import Reporter
     from ..targets import Target
 
 
@@ -47,6 +48,9 @@ class Engine(Protocol):
     def target(self) -> Target:
         """What the engine is, as data (dialect, capabilities, options)."""
         ...
+
+    #: where the engine's notices go (a job's progress, a cancelled job)
+    report: Reporter
 
     def settle(self, requested: Requested, where: str = "") -> Release:
         """The release this engine reads for ``requested``; refuses one it cannot read

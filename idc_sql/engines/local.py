@@ -80,6 +80,7 @@ class LocalEngine:
         report: Reporter = silent,
         directory: Path | None = None,
     ) -> None:
+        self.report = report
         self.directory = directory or index_dir()
         self.idc_version, self.package_version = index_release()
         self._registered: set[str] = set()

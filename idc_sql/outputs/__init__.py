@@ -61,10 +61,11 @@ True
 
 from __future__ import annotations
 
+from ..errors import BrokenPipe, StdoutError, Terminated
 from .atomic import atomic_output
 from .check import check_output
 from .stdout import copy_to_stdout
-from .target import BrokenPipe, OutputTarget, StdoutError, Terminated, header_safe
+from .target import OutputTarget, header_safe
 
 __all__ = [
     "BrokenPipe",

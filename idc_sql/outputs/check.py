@@ -10,8 +10,8 @@ from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
-from ..errors import UsageError
-from .target import OutputTarget, StdoutError, _kind, _reason, header_safe
+from ..errors import StdoutError, UsageError
+from .target import OutputTarget, _kind, _reason, header_safe
 
 _Refuse = Callable[..., UsageError]
 _ALLOWED = (

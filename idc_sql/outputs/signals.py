@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from .target import Terminated
+from ..errors import Terminated
 
 
 class _Signals:

@@ -8,8 +8,8 @@ import select
 import shutil
 import sys
 
-from ..errors import OutputError
-from .target import BrokenPipe, StdoutError, _reason, header_safe
+from ..errors import BrokenPipe, OutputError, StdoutError
+from .target import _reason, header_safe
 
 
 def copy_to_stdout(path: str | os.PathLike[str]) -> None:

@@ -7,8 +7,6 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import OutputError
-
 
 @dataclass(frozen=True)
 class OutputTarget:
@@ -23,27 +21,6 @@ class OutputTarget:
     path: Path | None
     is_stdout: bool
     shown: str
-
-
-class StdoutError(OutputError):
-    """Standard output cannot be written: it is closed, or its device failed or is full."""
-
-    exit_code = 1
-
-
-class BrokenPipe(OutputError):
-    """The reader of standard output went away (``| head``): stop quietly, as Unix tools do."""
-
-    exit_code = 141
-
-
-class Terminated(SystemExit):
-    """SIGTERM or SIGHUP arrived while an output was written; its exit status is 128 + signum."""
-
-    def __init__(self, signum: int) -> None:
-        self.signum = signum
-        self.exit_code = 128 + signum
-        super().__init__(self.exit_code)
 
 
 # ---------------------------------------------------------------------------------------------

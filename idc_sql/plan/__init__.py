@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from .. import catalog
 from ..catalog import Field
-from ..errors import SpecError, UnsupportedError
+from ..errors import SpecError, UnknownFieldError, UnsupportedError
 from ..release import Release
 from ..schema import ELEMENT, LiveSchema, as_number, element
 from ..spec import (
@@ -73,15 +73,6 @@ DEFAULT_COLUMNS = (
     "instanceCount",
     "series_size_MB",
 )
-
-
-class UnknownFieldError(SpecError):
-    """A field neither the catalog nor (when it was read) the live dicom_all schema knows."""
-
-    def __init__(self, location: str, message: str, name: str, schema_checked: bool) -> None:
-        super().__init__(location, message)
-        self.name = name
-        self.schema_checked = schema_checked
 
 
 #: the live dicom_all schema while a plan is made (None: only the catalog)

@@ -364,3 +364,39 @@ def test_ctrl_c_cancels_the_running_job(
     with pytest.raises(KeyboardInterrupt):
         idc_sql.run(idc_sql.parse_spec(SPEC), engine)
     assert len(client.cancelled) == 1
+
+
+class _SlowToFinish(EstimatingClient):
+    """Real jobs that say they are still running the first two times they are asked."""
+
+    def query(self, sql: str, job_config: Any = None, **kwargs: Any) -> Any:
+        job = super().query(sql, job_config=job_config, **kwargs)
+        if job_config is not None and not job_config.dry_run:
+            asked = [0]
+            real_done = job.done
+
+            def done(*args: Any, **kw: Any) -> bool:
+                asked[0] += 1
+                return asked[0] > 2 and bool(real_done(*args, **kw))
+
+            job.done = done
+        return job
+
+
+def test_progress_reaches_the_reporter_and_nothing_is_printed(
+    bq_emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("idc_sql.engines.bigquery.PROGRESS_AFTER", -1.0)  # show it at once
+    monkeypatch.setattr("idc_sql.engines.bigquery.time.sleep", lambda seconds: None)
+    notices: list[Notice] = []
+    engine = BigQueryEngine(
+        Settings.resolve(project="idc-sql-tests", endpoint=bq_emulator.endpoint, deadline=10),
+        report=notices.append,
+    )
+    engine._client = _SlowToFinish(bq_emulator.client(), estimate=10**9)
+    result = idc_sql.run(idc_sql.parse_spec(SPEC), engine)
+    assert result.summary.series > 0
+    kinds = [n.kind for n in notices]
+    assert kinds == ["estimate", "progress", "progress", "progress_done"]
+    assert render(notices[1].pieces).startswith("BigQuery job ")
+    assert capsys.readouterr() == ("", "")

@@ -95,11 +95,11 @@ class BigQueryEngine:
 
         project = self.settings.data_project
         if not live:
-            return LiveSchema.cached(project, release.dataset)
+            return LiveSchema.cached(self.settings.cache_dir, project, release.dataset)
         table_id = f"{project}.{release.dataset}.dicom_all"
         with explained(f"reading the schema of {table_id}", None, self.settings):
             table = self.client.get_table(table_id, retry=self._retry())
-        return LiveSchema.from_table(table, project, release.dataset)
+        return LiveSchema.from_table(table, self.settings.cache_dir, project, release.dataset)
 
     def describe(self, release: Release) -> str:
         return f"BigQuery {self.settings.data_project}.{release.dataset}.dicom_all"
