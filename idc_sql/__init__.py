@@ -29,6 +29,7 @@ __all__ = [
     "UnsupportedError",
     "compile",
     "count",
+    "diff",
     "engine",
     "estimate",
     "fields",
@@ -46,6 +47,7 @@ _LAZY = {
     "Notice": "settings",
     "Settings": "settings",
     "count": "api",
+    "diff": "api",
     "fields": "api",
     "run": "api",
     "load_spec": "spec",
@@ -61,7 +63,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .api import compile, count, engine, estimate, fields, run
+    from .api import compile, count, diff, engine, estimate, fields, run
     from .compiler import Compiled
     from .engines.base import Engine
     from .errors import IdcSqlError, SpecError, UnsupportedError

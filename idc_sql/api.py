@@ -17,7 +17,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import UsageError
 from .pipeline import Estimate, open_engine, prepare
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .catalog import Field
     from .compiler import Compiled
     from .engines.base import Engine
+    from .history.diff import Diff
     from .result import CohortResult
     from .summary import Summary
 
@@ -116,6 +117,37 @@ def estimate(
     outcome = run_pipeline(as_spec(spec), eng, also=all_needs(), dry_run=True, report=report)
     assert isinstance(outcome, Estimate)
     return outcome
+
+
+def diff(
+    spec: SpecLike,
+    before: int | str,
+    after: int | str = "current",
+    engine: str | Engine = DEFAULT,
+    *,
+    report: Reporter | None = None,
+    **options: Any,
+) -> Diff:
+    """What changed in ``spec``'s cohort from release ``before`` to ``after`` (a number or
+    ``"current"``): series added, removed and revised, with manifests of what to fetch and
+    what to delete (``.to_fetch().write(...)``, ``.to_delete().write(...)``)."""
+    from .history.diff import diff as diff_cohort
+    from .writers import all_needs
+
+    eng = _engine(engine, options, report)
+    return diff_cohort(
+        as_spec(spec), eng, _release(before), _release(after), also=all_needs(), report=report
+    )
+
+
+def _release(value: int | str) -> int | Literal["current"]:
+    if value == "current":
+        return "current"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    if isinstance(value, str) and value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise UsageError(f"a release is a number (1, 2, ...) or 'current', not {value!r}")
 
 
 def count(spec: SpecLike, engine: str | Engine = DEFAULT, **options: Any) -> Summary:

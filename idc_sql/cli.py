@@ -18,6 +18,7 @@ from typing import Any
 
 from . import __version__
 from .errors import IdcSqlError, Option
+from .summary import human_size
 from .targets import DEFAULT, TARGETS
 from .writers import FORMATS
 
@@ -132,6 +133,30 @@ def _parser() -> argparse.ArgumentParser:
     fields = sub.add_parser("fields", help="list the fields a cohort can use")
     fields.add_argument("pattern", nargs="?", help="a glob or substring of field names")
     fields.add_argument("--engine", choices=tuple(TARGETS), help="only fields this engine can read")
+
+    dif = sub.add_parser(
+        "diff", help="what changed in a cohort between two IDC releases (added, removed, revised)"
+    )
+    dif.add_argument("spec")
+    dif.add_argument("--from", dest="before", required=True, metavar="N", help="a release number")
+    dif.add_argument(
+        "--to",
+        dest="after",
+        default="current",
+        metavar="N",
+        help="a release number or current (default: current)",
+    )
+    dif.add_argument(
+        "-o", "--output", help="write what to fetch (added and revised series) to this manifest"
+    )
+    dif.add_argument(
+        "--deleted",
+        metavar="FILE",
+        help="write the series versions the newer release no longer serves (removed, and the "
+        "older versions of revised series) to this file (csv, tsv, parquet or jsonl)",
+    )
+    dif.add_argument("--json", action="store_true", help="print the change as JSON")
+    engine_arg(dif)
 
     sub.add_parser("schema", help="print the JSON Schema of a specification")
     return parser
@@ -427,7 +452,55 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from . import api
+    from .history.diff import diff
+    from .outputs import check_output
+    from .writers import needs, resolve_format, write
+
+    spec = api.as_spec(args.spec)
+    outputs = []
+    if args.output:
+        fmt = resolve_format(args.output, None)
+        outputs.append((check_output(args.output), fmt, "to_fetch"))
+    if args.deleted:
+        fmt = resolve_format(args.deleted, None)
+        if fmt == "s5cmd":
+            fmt = "csv"
+        outputs.append((check_output(args.deleted), fmt, "to_delete"))
+    also = tuple(n for _, fmt, _ in outputs for n in needs(fmt))
+    if args.dry_run:
+        from .errors import UsageError
+
+        raise UsageError(Option("dry_run"), " applies to run and count; diff reads two releases")
+    engine, report = _open_engine(args)
+    change = diff(
+        spec, engine, api._release(args.before), api._release(args.after), also=also, report=report
+    )
+    for target, fmt, part in outputs:
+        write(getattr(change, part)(), target.given, fmt)
+    if args.json:
+        print(json.dumps(change.as_dict(), indent=2))
+        return 0
+    c = change.counts
+    print(f"{change.cohort}  ({change.before.label} -> {change.after.label}, {change.engine})")
+    for kind in ("added", "removed", "revised", "unchanged"):
+        n, mb = getattr(c, kind), getattr(c, f"{kind}_mb")
+        print(f"  {kind:<10} {n:>12,}  {human_size(mb):>12}")
+    kinds = ("added", "removed", "revised")
+    changed = [row for row in change.by_collection() if any(row[k] for k in kinds)]
+    if changed:
+        print("  by collection (added / removed / revised):")
+        for row in changed:
+            counts = " ".join(f"{row[k]:>8,}" for k in kinds)
+            print(f"    {row['collection_id']:<40} {counts}")
+    for target, fmt, part in outputs:
+        print(f"wrote {target.shown} ({fmt}, {part.replace('_', ' ')})")
+    return 0
+
+
 _COMMANDS = {
+    "diff": _diff,
     "run": _run,
     "count": _count,
     "compile": _compile,

@@ -36,6 +36,8 @@ class Release:
     requested: int | Literal["current"] = "current"
     #: the BigQuery project that holds the dataset
     project: str = "bigquery-public-data"
+    #: where the local engine keeps this release's tables (None: its default schema)
+    schema: str | None = None
 
     @property
     def label(self) -> str:

@@ -67,7 +67,7 @@ class Target:
     #: settings (library parameters) that apply to this engine
     options: tuple[str, ...]
     #: how a relation name becomes a table reference on this engine
-    table_of: Callable[[str, str, str], exp.Table]
+    table_of: Callable[[str, str, str, str | None], exp.Table]
     #: why a field the engine does not read is missing here (completes "<field> ...")
     lacks: Callable[[Field], str]
     #: how to list the fields this engine reads
@@ -81,16 +81,22 @@ class Target:
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
-    def table(self, name: str, dataset: str, project: str = BIGQUERY_PUBLIC_PROJECT) -> exp.Table:
+    def table(
+        self,
+        name: str,
+        dataset: str,
+        project: str = BIGQUERY_PUBLIC_PROJECT,
+        schema: str | None = None,
+    ) -> exp.Table:
         """The table that holds IDC relation ``name`` for release ``dataset``."""
-        return self.table_of(name, dataset, project)
+        return self.table_of(name, dataset, project, schema)
 
 
-def _local_table(name: str, dataset: str, project: str) -> exp.Table:
-    return exp.table_(name)
+def _local_table(name: str, dataset: str, project: str, schema: str | None) -> exp.Table:
+    return exp.table_(name, db=schema)
 
 
-def _bigquery_table(name: str, dataset: str, project: str) -> exp.Table:
+def _bigquery_table(name: str, dataset: str, project: str, schema: str | None) -> exp.Table:
     return exp.table_(name, db=dataset, catalog=project, quoted=True)
 
 

@@ -53,7 +53,7 @@ def compile_plan(plan: Plan, *, project: str | None = None) -> Compiled:
     project = project or plan.release.project
     target = plan.target
     dataset = plan.release.dataset
-    b = Builder(target)
+    b = Builder(target, schema=plan.release.schema)
     sel = plan.selection
     _collect_selection(b, sel)
 

@@ -20,6 +20,8 @@ ROW = "_row"
 @dataclass
 class Builder:
     target: Target
+    #: where the local engine keeps the release's tables (None: its default schema)
+    schema: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     #: instance-level atoms (grouped engines): atom -> column name in the series relation
     aggregates: dict[Atom, str] = field(default_factory=dict)
@@ -201,9 +203,11 @@ class Builder:
     def side_relations(self, dataset: str, project: str) -> list[tuple[str, exp.Select]]:
         """CTEs the series relation and the predicates read besides dicom_all."""
         out = []
-        source = self.target.table(self.target.series_source, dataset, project)
+        source = self.target.table(self.target.series_source, dataset, project, self.schema)
         if self.segment_aggregates:
-            segments = self.target.table("segmentations", dataset, project).as_("seg", copy=False)
+            segments = self.target.table("segmentations", dataset, project, self.schema).as_(
+                "seg", copy=False
+            )
             matches = [
                 exp.column("SeriesInstanceUID", table="seg").as_("SeriesInstanceUID", copy=False)
             ]
@@ -255,7 +259,7 @@ class Builder:
                     exp.AnyValue(this=exp.column(name, table="segment_matches")), name, copy=False
                 )
             )
-        source = self.target.table(self.target.series_source, dataset, project)
+        source = self.target.table(self.target.series_source, dataset, project, self.schema)
         if self.target.row_order is not None:
             selects.append(exp.alias_(self.target.row_order(), ROW, copy=False))
         if not self.target.grouped:
@@ -273,7 +277,7 @@ class Builder:
             )
         if curated:
             query = query.join(
-                self.target.table("dicom_metadata_curated", dataset, project).as_(
+                self.target.table("dicom_metadata_curated", dataset, project, self.schema).as_(
                     "curated", copy=False
                 ),
                 on=exp.EQ(

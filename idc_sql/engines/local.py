@@ -83,7 +83,7 @@ class LocalEngine:
         self.report = report
         self.directory = directory or index_dir()
         self.idc_version, self.package_version = index_release()
-        self._registered: set[str] = set()
+        self._registered: dict[str | None, set[str]] = {}
 
     @property
     def target(self) -> Target:
@@ -93,21 +93,33 @@ class LocalEngine:
 
     def settle(self, requested: Requested, where: str = "") -> Release:
         installed = self.idc_version
-        if requested not in (None, "current", installed):
+        if requested in (None, "current"):
+            return Release(
+                installed,
+                f"idc_v{installed}",
+                "the installed index",
+                self.describe_package(),
+                "current",
+            )
+        assert isinstance(requested, int)
+        if requested > installed:
             raise UnsupportedError(
                 where,
                 f"the local index is IDC v{installed} ({self.describe_package()}); "
-                f"v{requested} is on BigQuery: run this cohort with ",
+                f"v{requested} is not published in it: run this cohort with ",
                 Option("engine", "bigquery"),
-                f" (dataset idc_v{requested})",
+                f" (dataset idc_v{requested}) once IDC publishes it, or install a newer index",
             )
-        pinned = requested not in (None, "current")
+        how = (
+            "pinned by the specification"
+            if requested == installed
+            else "pinned by the specification; the installed index as that release served it"
+        )
+        # an earlier release's tables are kept in a schema of their own, so that one query
+        # (a diff) may read two releases
+        schema = None if requested == installed else f"idc_v{requested}"
         return Release(
-            number=installed,
-            dataset=f"idc_v{installed}",
-            how="pinned by the specification" if pinned else "the installed index",
-            index_package=self.describe_package(),
-            requested=installed if pinned else "current",
+            requested, f"idc_v{requested}", how, self.describe_package(), requested, schema=schema
         )
 
     def relations(self, release: Release) -> Mapping[str, Relation]:
@@ -136,7 +148,8 @@ class LocalEngine:
 
     @cached_property
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory database; relations become views as queries read them."""
+        """An in-memory database; relations become views as queries read them (an earlier
+        release's in a schema named after it, e.g. ``idc_v24.idc_index``)."""
         import duckdb
 
         # idc_index.parquet is a single row group, which DuckDB scans on one thread anyway;
@@ -149,10 +162,16 @@ class LocalEngine:
                 f"a query compiled for {query.engine} cannot run on {self.target.name}"
             )
         self._check_release(query.release)
-        self.register(_tables_read(query.tree), query.release)
+        # a query may read several releases (a diff): each schema's tables are that release's
+        for schema, names in _tables_read(query.tree).items():
+            self.register(names, self._release_of(schema, query.release))
         assert isinstance(query.tree, exp.Query)
         return Rows(
-            self.connection, query.tree, dict(query.params), query.release, label=query.label
+            self.connection,
+            query.tree,
+            dict(query.params),
+            query.release,
+            label=query.label,
         )
 
     def register(self, names: set[str], release: Release) -> None:
@@ -163,21 +182,52 @@ class LocalEngine:
             raise UsageError(
                 f"the local engine has no table {', '.join(unknown)}; it holds {', '.join(known)}"
             )
-        for name in sorted(names - self._registered):
-            arguments: list[exp.Expr] = [exp.Literal.string(known[name].location)]
-            if name == "idc_index":
-                arguments.append(exp.EQ(this=exp.var(ROW_NUMBER), expression=exp.true()))
-            scan = exp.func("read_parquet", *arguments)
-            view = exp.Create(
-                this=exp.table_(name),
-                kind="VIEW",
-                expression=exp.select(exp.Star()).from_(scan),
+        number = release.number
+        assert number is not None
+        registered = self._registered.setdefault(release.schema, set())
+        for name in sorted(names - registered):
+            statements = []
+            if release.schema is not None and not registered:
+                schema = exp.Create(
+                    this=exp.Table(db=exp.to_identifier(release.schema)),
+                    kind="SCHEMA",
+                    exists=True,
+                )
+                statements.append(schema)
+            statements.append(
+                exp.Create(
+                    this=exp.table_(name, db=release.schema),
+                    kind="VIEW",
+                    expression=self._source(name, number, known),
+                )
             )
             try:
-                self.connection.execute(view.sql(dialect="duckdb"))
+                for statement in statements:
+                    self.connection.execute(statement.sql(dialect="duckdb"))
             except Exception as e:  # duckdb.Error: a damaged or missing file
                 raise EngineError(f"the local index cannot be read: {e}") from e
-            self._registered.add(name)
+            registered.add(name)
+
+    def _source(self, name: str, release: int, known: Mapping[str, Relation]) -> exp.Select:
+        """What relation ``name`` reads at ``release``: the file, or for an earlier release's
+        idc_index, the series that release served (see :mod:`.timetravel`)."""
+
+        def scan(relation: str, *options: exp.Expr) -> exp.Expr:
+            return exp.func("read_parquet", exp.Literal.string(known[relation].location), *options)
+
+        if name != "idc_index":
+            return exp.select(exp.Star()).from_(scan(name))
+        if release == self.idc_version:
+            number = exp.EQ(this=exp.var(ROW_NUMBER), expression=exp.true())
+            return exp.select(exp.Star()).from_(scan(name, number))
+        from .timetravel import release_view
+
+        columns = self.connection.sql(
+            exp.select(exp.Star()).from_(scan(name)).limit(0).sql(dialect="duckdb")
+        ).columns
+        current = exp.select(exp.Star()).from_(scan(name)).subquery()
+        prior = exp.select(exp.Star()).from_(scan("prior_versions_index")).subquery()
+        return release_view(current, prior, release, columns, ROW_NUMBER)
 
     def distinct(
         self,
@@ -210,14 +260,29 @@ class LocalEngine:
         self.__dict__.pop("connection", None)
         self._registered.clear()
 
+    def _release_of(self, schema: str | None, default: Release) -> Release:
+        """The release whose tables schema ``schema`` holds (None: the query's own)."""
+        if schema is None or schema == default.schema:
+            return default
+        prefix, _, number = schema.partition("_v")
+        if prefix != "idc" or not number.isdigit():
+            raise UsageError(
+                f"the local engine has no schema {schema}; releases are read as idc_vNN"
+            )
+        return self.settle(int(number))
+
     def _check_release(self, release: Release) -> None:
-        if release.number != self.idc_version:
+        if release.number is None or not 1 <= release.number <= self.idc_version:
             raise UsageError(
                 f"the local index is IDC v{self.idc_version}; it cannot read {release.label}"
             )
 
 
-def _tables_read(tree: exp.Expr) -> set[str]:
-    """The names of the tables a query reads, less those its own CTEs define."""
+def _tables_read(tree: exp.Expr) -> dict[str | None, set[str]]:
+    """The tables a query reads by schema (None: unqualified), less its own CTEs."""
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    return {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}
+    found: dict[str | None, set[str]] = {}
+    for t in tree.find_all(exp.Table):
+        if t.name and not (t.name in ctes and not t.db):
+            found.setdefault(t.db or None, set()).add(t.name)
+    return found
