@@ -498,10 +498,11 @@ BAD = {
         {"spec.yaml": "name: bad\nidc_version: latest\n"},
         f"spec.yaml: idc_version: {VERSION}, got str 'latest'",
     ),
-    "version-24-on-local": Bad(
-        {"spec.yaml": "name: bad\nidc_version: 24\n"},
-        "spec.yaml: idc_version: the local index is IDC v25 (idc-index-data 25.0.5); v24 is on "
-        "BigQuery: run this cohort with --engine bigquery (dataset idc_v24)",
+    "version-26-on-local": Bad(
+        {"spec.yaml": "name: bad\nidc_version: 26\n"},
+        "spec.yaml: idc_version: the local index is IDC v25 (idc-index-data 25.0.5); v26 is not "
+        "published in it: run this cohort with --engine bigquery (dataset idc_v26) once IDC "
+        "publishes it, or install a newer index",
     ),
     "instance-field-on-local": Bad(
         _spec("  all:\n    - Modality: CT\n    - SliceThickness: {lte: 2.5}\n"),

@@ -256,10 +256,11 @@ def test_plan_errors(case: str) -> None:
     ("spec", "location", "message"),
     [
         (
-            {"name": "x", "idc_version": 24},
+            {"name": "x", "idc_version": 26},
             "idc_version",
-            "the local index is IDC v25 (idc-index-data 25.0.5); v24 is on BigQuery: run this "
-            "cohort with engine='bigquery' (dataset idc_v24)",
+            "the local index is IDC v25 (idc-index-data 25.0.5); v26 is not published in it: run "
+            "this cohort with engine='bigquery' (dataset idc_v26) once IDC publishes it, or "
+            "install a newer index",
         ),
         (
             {"name": "x", "columns": ["SeriesInstanceUID", "SliceThickness"]},
@@ -272,7 +273,7 @@ def test_plan_errors(case: str) -> None:
             f"KVP {INSTANCE_LOCAL}",
         ),
     ],
-    ids=["version-24", "instance-column", "instance-order"],
+    ids=["version-26", "instance-column", "instance-order"],
 )
 def test_local_engine_refuses(spec: dict[str, Any], location: str, message: str) -> None:
     with pytest.raises(UnsupportedError) as caught:
