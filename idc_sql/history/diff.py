@@ -201,7 +201,7 @@ def diff(
     carried = tuple(dict.fromkeys((*ORDER, *VERSIONED[:3], *also)))
     _, a = prepare(at_release(spec, before), engine, also=carried)
     _, b = prepare(at_release(spec, after), engine, also=carried)
-    if a.release == b.release:
+    if a.release.number is not None and a.release.number == b.release.number:
         raise UsageError(
             f"both releases are {a.release.label}: a diff compares two different releases"
         )
