@@ -897,3 +897,19 @@ def test_a_replaced_output_keeps_its_permissions(folder: Path) -> None:
         "replace it\n"
     )
     assert out.read_bytes() == before
+
+
+def test_set_members_outside_the_folder_need_the_flag(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "other" / "a.yaml").write_text("name: a\nwhere: {collection_id: rider_pilot}\n")
+    (tmp_path / "sub" / "u.yaml").write_text("name: u\nunion: [../other/a.yaml, ../other/a.yaml]\n")
+    refused = idc_sql("count", "sub/u.yaml", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "idc-sql: error: sub/u.yaml: union[0]: ../other/a.yaml is outside the spec's folder "
+        "(allowed with --allow-outside)\n"
+    )
+    allowed = idc_sql("count", "sub/u.yaml", "--allow-outside", "--json", cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["series"] > 0

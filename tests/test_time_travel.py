@@ -143,7 +143,8 @@ def test_the_manifests_of_a_diff(tmp_path: Path, engine: Any) -> None:
     lines = [x for x in fetch.read_text().splitlines() if not x.startswith("#")]
     assert {x.split("/")[3] for x in lines} == set(b.loc[sorted(wanted)].crdc_series_uuid)
     deleted = pd.read_csv(gone)
-    assert len(revised) and len(a.index.difference(b.index))  # both kinds are there
+    assert len(revised) > 0  # both kinds are there
+    assert len(a.index.difference(b.index)) > 0
     assert set(deleted.SeriesInstanceUID) == set(a.index.difference(b.index)) | set(revised)
     assert set(deleted.crdc_series_uuid) == set(
         a.loc[list(set(a.index.difference(b.index)) | set(revised))].crdc_series_uuid

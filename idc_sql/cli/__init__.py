@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
 
     def engine_arg(p: argparse.ArgumentParser, *, runs: bool = True) -> None:
         p.add_argument(
+            "--allow-outside",
+            action="store_true",
+            help="let a set's members live outside the spec's folder",
+        )
+        p.add_argument(
             "--engine",
             choices=tuple(TARGETS),
             default=DEFAULT,
@@ -202,7 +207,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..spec import source_files
     from ..writers import needs, resolve_format, write
 
-    spec = api.as_spec(args.spec)
+    spec = api.as_spec(args.spec, allow_outside=args.allow_outside)
     fmt = resolve_format(args.output, args.format)
     also = needs(fmt, args.destination)
     output = args.output or f"{spec.name}.{fmt}"

@@ -14,7 +14,7 @@ from .common import _execute, _explain_empty, _jsonable, _print_params, _print_s
 def _count(args: argparse.Namespace) -> int:
     from .. import api
 
-    spec = api.as_spec(args.spec)
+    spec = api.as_spec(args.spec, allow_outside=args.allow_outside)
     result = _execute(spec, args)
     if result is None:
         return 0
@@ -35,7 +35,7 @@ def _count(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace) -> int:
     from .. import api
 
-    compiled = api.compile(args.spec, args.engine)
+    compiled = api.compile(args.spec, args.engine, allow_outside=args.allow_outside)
     params = {k: _jsonable(v) for k, v in compiled.params.items()}
     if args.json:
         print(
@@ -54,7 +54,7 @@ def _validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.specs:
         try:
-            api.compile(path, args.engine)
+            api.compile(path, args.engine, allow_outside=args.allow_outside)
         except IdcSqlError as e:
             print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
             failed += 1

@@ -16,7 +16,7 @@ def _diff(args: argparse.Namespace) -> int:
     from ..outputs import check_output
     from ..writers import needs, resolve_format, write
 
-    spec = api.as_spec(args.spec)
+    spec = api.as_spec(args.spec, allow_outside=args.allow_outside)
     outputs = []
     if args.output:
         fmt = resolve_format(args.output, None)
