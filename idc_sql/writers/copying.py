@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,3 +36,23 @@ def copy(result: CohortResult, query: exp.Select, path: Path, options: list[exp.
         params=options,
     )
     result.execute(statement)
+
+
+def assemble(path: Path, head: str, body: Path, tail: str = "") -> None:
+    """Write ``head``, the bytes of ``body`` and ``tail`` to ``path``, then remove ``body``.
+
+    For a format whose rows DuckDB writes but whose first bytes it cannot (a comment header, a
+    JSON document around an array): the rows are copied once, in large blocks.
+    """
+    try:
+        with path.open("wb") as out, body.open("rb") as rows:
+            out.write(head.encode("utf-8"))
+            shutil.copyfileobj(rows, out, 1 << 20)
+            out.write(tail.encode("utf-8"))
+    finally:
+        body.unlink(missing_ok=True)
+
+
+def beside(path: Path, what: str) -> Path:
+    """A scratch file next to ``path`` (in the output's private folder)."""
+    return path.with_name(f"{path.name}.{what}")
