@@ -243,7 +243,7 @@ def safe(value: str | None) -> str:
     if value == "":
         return "_empty_"
     out = "".join(c if SAFE.fullmatch(c) else "_" for c in value)
-    return "_" + out if out[0] in ".-" else out
+    return ("_" + out if out[0] in ".-" else out)[:64]
 
 
 def read_back(path: Path) -> Any:

@@ -208,7 +208,7 @@ def test_two_series_in_one_folder_are_named(tmp_path: Path) -> None:
     ]
 
 
-FIELD_VALUES = st.one_of(st.none(), st.text(max_size=12))
+FIELD_VALUES = st.one_of(st.none(), st.text(max_size=12), st.text(min_size=60, max_size=70))
 
 
 @settings(

@@ -41,16 +41,22 @@ def test_every_hostile_value_is_made_safe_as_documented() -> None:
         "x_cp_s3___evil-bucket_0000____tmp_owned_"
     )
     assert examples["--recursive"] == "_--recursive"
+    assert examples["a" * 300] == "a" * 64
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text()), min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(), st.text(min_size=60, max_size=80)), min_size=1, max_size=30
+    )
+)
 def test_random_text_is_made_safe_as_documented(values: list[str | None]) -> None:
     made = _sql_safe(values)
     assert made == [safe(v) for v in values]
     for value in made:
         assert value and value not in (".", "..") and not value.startswith((".", "-"))
         assert all(c.isascii() and (c.isalnum() or c in "._-") for c in value)
+        assert len(value) <= 64
 
 
 def test_safe_values_keep_their_type_as_text() -> None:
@@ -151,6 +157,10 @@ REFUSED = {
     "folder of a layout begins with a letter, a digit, '_' or a field",
     ".{crdc_series_uuid}": "layout='.{crdc_series_uuid}' has a folder beginning with '.'; a "
     "folder of a layout begins with a letter, a digit, '_' or a field",
+    "{PatientID}{StudyInstanceUID}{SeriesInstanceUID}{Modality}": "layout="
+    "'{PatientID}{StudyInstanceUID}{SeriesInstanceUID}{Modality}' has a folder whose name could "
+    "be 256 characters long (a value takes up to 64), more than the 255 a file name may have; "
+    "put fewer fields in one folder",
     "-{crdc_series_uuid}": "layout='-{crdc_series_uuid}' has a folder beginning with '-'; a "
     "folder of a layout begins with a letter, a digit, '_' or a field",
 }

@@ -14,7 +14,9 @@ A value is made safe for a path, and for a manifest line, as follows (:func:`saf
 - a value that starts with ``.`` or ``-`` gets a ``_`` in front (``.`` -> ``_.``, ``..`` ->
   ``_..``, ``-x`` -> ``_-x``), so no folder is ``.``, ``..``, hidden, or read as an option;
 - an empty value becomes ``_empty_``, a missing one (NULL) ``_null_``;
-- nothing is shortened.
+- a value longer than 64 characters is cut to its first 64 (a DICOM UID or identifier has at
+  most 64), so that a folder's name stays within the 255 bytes a file name may have; a layout
+  whose folder could be longer (several fields in one folder) is refused.
 
 So no value can leave the root, add a folder level, or start a line. A layout's own text is
 held to the same alphabet (and ``/`` between folders), and its ``{field}``s name the result's
@@ -54,6 +56,10 @@ DEFAULT_ROOT = "."
 SAFE = "A-Za-z0-9._-"
 _UNSAFE_VALUE = f"[^{SAFE}]"
 _NULL, _EMPTY = "_null_", "_empty_"
+#: the longest a value gets in a destination, and the longest a folder's name may get
+MAX_VALUE, MAX_NAME = 64, 255
+#: the length of a checked crdc_series_uuid
+_UUID_LENGTH = 36
 #: the field whose values are UUIDs (checked): a folder that begins or ends with it is unique
 _UNIQUE_FIELD = "crdc_series_uuid"
 _LITERAL = re.compile(r"[A-Za-z0-9._/-]*")
@@ -137,16 +143,24 @@ def safe_value(value: exp.Expr) -> exp.Expr:
         exp.EQ(this=exp.Anonymous(this="url_encode", expressions=[text.copy()]), expression=text),
         exp.Not(this=exp.Contains(this=text.copy(), expression=exp.Literal.string("~"))),
         exp.Not(this=exp.paren(leading.copy())),
-    )
-    rewritten = exp.DPipe(
-        this=exp.Case().when(leading, exp.Literal.string("_")).else_(exp.Literal.string("")),
-        expression=exp.RegexpReplace(
-            this=text.copy(),
-            expression=exp.Literal.string(_UNSAFE_VALUE),
-            replacement=exp.Literal.string("_"),
-            modifiers=exp.Literal.string("g"),
+        # bytes: the value is ASCII when url_encode keeps it
+        exp.LTE(
+            this=exp.Anonymous(this="strlen", expressions=[text.copy()]),
+            expression=exp.Literal.number(MAX_VALUE),
         ),
-        safe=True,
+    )
+    rewritten = exp.Left(
+        this=exp.DPipe(
+            this=exp.Case().when(leading, exp.Literal.string("_")).else_(exp.Literal.string("")),
+            expression=exp.RegexpReplace(
+                this=text.copy(),
+                expression=exp.Literal.string(_UNSAFE_VALUE),
+                replacement=exp.Literal.string("_"),
+                modifiers=exp.Literal.string("g"),
+            ),
+            safe=True,
+        ),
+        expression=exp.Literal.number(MAX_VALUE),
     )
     return (
         exp.Case()
@@ -268,6 +282,17 @@ def _check_folder(template: str, folder: list[Piece]) -> None:
             Option("layout", template),
             " has an empty folder (a leading or doubled /); a layout is relative to ",
             Option("destination"),
+        )
+    longest = sum(
+        len(literal) + (0 if name is None else _UUID_LENGTH if name == _UNIQUE_FIELD else MAX_VALUE)
+        for literal, name in folder
+    )
+    if longest > MAX_NAME:
+        raise UsageError(
+            Option("layout", template),
+            f" has a folder whose name could be {longest} characters long (a value takes up to "
+            f"{MAX_VALUE}), more than the {MAX_NAME} a file name may have; put fewer fields in "
+            "one folder",
         )
     first = folder[0][0]
     if first.startswith((".", "-")):
