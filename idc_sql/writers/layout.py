@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -96,13 +97,27 @@ class Layout:
         return self.template if self.root == "." else f"{self.root.rstrip('/')}/{self.template}"
 
     def destination(self) -> exp.Expr:
-        """The SQL of a series' destination: root, safe values, a closing ``/``."""
+        """The SQL of a series' destination: root, safe values, a closing ``/``.
+
+        Nearly every value is safe as it is: when all of a series' values are (one cheap test
+        each, see :func:`_clean`), the destination is built from them as they are, and only the
+        other series have each value rewritten by :func:`safe_value`. (``crdc_series_uuid`` is
+        not tested: every writer checks its shape in the same query, see :mod:`.safety`.)
+        """
+        tested = [exp.column(name) for name in self.fields if name != _UNIQUE_FIELD]
+        fast = self._built(lambda column: column)
+        if not tested:
+            return fast
+        clean = exp.and_(*(_clean(column) for column in tested))
+        return exp.Case().when(clean, fast).else_(self._built(safe_value))
+
+    def _built(self, value: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
         parts: list[exp.Expr | str] = [] if self.root == "." else [self.root.rstrip("/") + "/"]
         for literal, name in self.pieces:
             if literal:
                 parts.append(literal)
             if name is not None:
-                parts.append(safe_value(exp.column(name)))
+                parts.append(value(exp.column(name)))
         parts.append("/")
         return concat(parts)
 
@@ -127,27 +142,36 @@ def concat(parts: list[exp.Expr | str]) -> exp.Expr:
     return line
 
 
-def safe_value(value: exp.Expr) -> exp.Expr:
-    """The SQL of ``value`` made safe for a path (see the module's rules).
+def _text(value: exp.Expr) -> exp.Expr:
+    return exp.cast(value, exp.DataType.build("TEXT"))
 
-    Most values are safe already; DuckDB's ``url_encode`` keeps exactly ``A-Z a-z 0-9 . _ - ~``,
-    so comparing it with the value finds them at a fraction of a regular expression's cost,
-    and only the others are rewritten.
+
+def _clean(value: exp.Expr) -> exp.Expr:
+    """The SQL that is true when ``value`` is safe as it is, at little cost (no regex, no copy
+    beyond ``url_encode``'s).
+
+    DuckDB's ``url_encode`` keeps exactly ``A-Z a-z 0-9 . _ - ~``; of these characters, only
+    ``-`` and ``.`` sort before ``0``, so a value of them that is ``>= '0'`` is neither empty
+    nor begins with ``.`` or ``-``; it is ASCII, so ``strlen`` counts its characters.
     """
-    text = exp.cast(value, exp.DataType.build("TEXT"))
-    leading = exp.or_(
-        exp.StartsWith(this=text.copy(), expression=exp.Literal.string(".")),
-        exp.StartsWith(this=text.copy(), expression=exp.Literal.string("-")),
-    )
-    clean = exp.and_(
+    text = _text(value)
+    return exp.and_(
         exp.EQ(this=exp.Anonymous(this="url_encode", expressions=[text.copy()]), expression=text),
+        exp.GTE(this=text.copy(), expression=exp.Literal.string("0")),
         exp.Not(this=exp.Contains(this=text.copy(), expression=exp.Literal.string("~"))),
-        exp.Not(this=exp.paren(leading.copy())),
-        # bytes: the value is ASCII when url_encode keeps it
         exp.LTE(
             this=exp.Anonymous(this="strlen", expressions=[text.copy()]),
             expression=exp.Literal.number(MAX_VALUE),
         ),
+    )
+
+
+def safe_value(value: exp.Expr) -> exp.Expr:
+    """The SQL of ``value`` made safe for a path (see the module's rules)."""
+    text = _text(value)
+    leading = exp.or_(
+        exp.StartsWith(this=text.copy(), expression=exp.Literal.string(".")),
+        exp.StartsWith(this=text.copy(), expression=exp.Literal.string("-")),
     )
     rewritten = exp.Left(
         this=exp.DPipe(
@@ -164,11 +188,11 @@ def safe_value(value: exp.Expr) -> exp.Expr:
     )
     return (
         exp.Case()
+        .when(_clean(value), text.copy())
         .when(exp.Is(this=text.copy(), expression=exp.Null()), exp.Literal.string(_NULL))
         .when(
             exp.EQ(this=text.copy(), expression=exp.Literal.string("")), exp.Literal.string(_EMPTY)
         )
-        .when(clean, text.copy())
         .else_(rewritten)
     )
 
