@@ -166,7 +166,7 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(
         process.stdout.close()
         errors = process.stderr.read().decode()
         assert process.wait(timeout=120) == 141
-    assert first[0].startswith(b"# idc-sql csv of cohort nlst: 7 comment lines")
+    assert first[0].startswith(b"# idc-sql csv, 7 comment lines")
     assert first[7].startswith(b"collection_id,")
     assert len(first[9]) > 50
     assert errors == ""  # no traceback, no "Exception ignored": it stops as `cat` would
@@ -213,7 +213,7 @@ def _read_rows(path: Path, fmt: str) -> tuple[list[str], list[dict[str, object]]
 def _table_body(text: str) -> list[str]:
     """The lines of a csv or tsv file after its comment header, whose first line counts it."""
     lines = text.splitlines()
-    counted = re.match(r"# idc-sql [ct]sv of cohort \S+: (\d+) comment lines", lines[0])
+    counted = re.match(r"# idc-sql [ct]sv, (\d+) comment lines", lines[0])
     assert counted, lines[0]
     n = int(counted.group(1))
     assert all(line.startswith("# ") for line in lines[:n])

@@ -77,7 +77,7 @@ def _read(path: Path, fmt: str) -> tuple[dict[str, Any], Any]:
         manifest = read_manifest(text)
         return manifest.provenance, manifest.lines
     lines = text.splitlines(keepends=True)
-    n = int(lines[0].split(": ")[1].split()[0])
+    n = int(lines[0].split(", ")[1].split()[0])
     assert all(line.startswith("# ") for line in lines[:n])
     body = "".join(lines[n:])
     reader = csv.DictReader(io.StringIO(body), delimiter="\t" if fmt == "tsv" else ",")
@@ -148,7 +148,7 @@ def test_csv_is_readable_by_duckdb_skipping_the_header(
 ) -> None:
     out = tmp_path / "rider.csv"
     write(result, str(out))
-    n = int(out.read_text().splitlines()[0].split(": ")[1].split()[0])
+    n = int(out.read_text().splitlines()[0].split(", ")[1].split()[0])
     table = duckdb.read_csv(str(out), skiprows=n, header=True).to_arrow_table()
     assert table.column("SeriesInstanceUID").to_pylist() == [
         r["SeriesInstanceUID"] for r in _rows(result)

@@ -7,6 +7,8 @@ and name the series; two series that a layout would put in one folder must stop 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -250,3 +252,25 @@ def test_random_values_never_escape_collide_or_add_a_line(
     written = [d for _, _, d in read_manifest(other.read_text(encoding="utf-8")).lines]
     assert written == expected
     assert len(set(written)) == len(written)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_tables_of_hostile_values_keep_their_header_and_rows(tmp_path: Path, fmt: str) -> None:
+    rows = _hostile_rows()
+    result = result_of(rows)
+    out = tmp_path / f"hostile.{fmt}"
+    write(result, str(out))
+    text = out.read_bytes().decode("utf-8")  # as written: no newline translation
+    first = text.split("\n", 1)[0]
+    n = int(first.split(", ")[1].split()[0])
+    header = text.split("\n")[:n]
+    assert all(line.startswith("# ") and line.isprintable() for line in header)
+    assert first.endswith("cohort hostile\\ncp s3://evil/x/* /")
+    body = text.split("\n", n)[n]
+    read = list(
+        csv.DictReader(io.StringIO(body, newline=""), delimiter="\t" if fmt == "tsv" else ",")
+    )
+    assert len(read) == len(rows)
+    for got, want in zip(read, rows, strict=True):
+        for column in result.columns:
+            assert got[column] == (want[column] or "")

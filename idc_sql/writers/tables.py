@@ -1,9 +1,10 @@
 """The chosen columns as a table: csv, tsv, parquet, jsonl, each with its provenance.
 
 csv and tsv begin with a comment header, ``#`` lines before the header row; its first line
-says how many lines it has, for readers that skip lines by number (pandas:
-``read_csv(path, skiprows=N)``; DuckDB: ``read_csv(path, skip=N)``). Parquet keeps the record
-in its key-value metadata, jsonl in a sidecar ``<file>.json``. See :mod:`.provenance`.
+(``# idc-sql csv, 7 comment lines, ...``) says how many lines it has, for readers that skip
+lines by number (pandas: ``read_csv(path, skiprows=N)``; DuckDB: ``read_csv(path, skip=N)``).
+Parquet keeps the record in its key-value metadata, jsonl in a sidecar ``<file>.json``. See
+:mod:`.provenance`.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def text_header(result: CohortResult, job: Job) -> str:
         written_line(job.written_at),
     ]
     first = (
-        f"idc-sql {job.format} of cohort {header_safe(p.cohort)}: {len(lines) + 1} comment "
-        "lines, then a header row and a row per series"
+        f"idc-sql {job.format}, {len(lines) + 1} comment lines, then a header row and a row per "
+        f"series: cohort {header_safe(p.cohort)}"
     )
     return comment([first, *lines])
 
