@@ -9,6 +9,8 @@ import csv
 import datetime as dt
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +177,18 @@ def test_viewer_urls(result: CohortResult) -> None:
     assert slides.column("viewer_url").to_pylist() == [
         f"{viewer}/slim/studies/{r['StudyInstanceUID']}/series/{r['SeriesInstanceUID']}" for r in sm
     ]
+
+
+def test_writers_load_the_duckdb_dialect_before_a_second_thread_renders() -> None:
+    # a process that has rendered no SQL for DuckDB yet (as after a BigQuery query): the
+    # dialect must be built whole before the writer's two threads render at once
+    code = (
+        "from sqlglot.dialects.dialect import Dialect\n"
+        "assert 'duckdb' not in Dialect._classes\n"
+        "from idc_sql.writers.copying import concurrently\n"
+        "with concurrently():\n"
+        "    duckdb = Dialect._classes['duckdb']\n"
+        "    assert not duckdb.generator_class.COPY_HAS_INTO_KEYWORD\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

@@ -19,13 +19,12 @@ One JSON document (written by DuckDB, the series in the cohort's order)::
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from .copying import assemble, beside, copy, option
+from .copying import assemble, beside, concurrently, copy, option
 from .layout import check_collisions, concat
 from .provenance import record, to_json
 from .safety import bucket_of, guarded, naming_offenders
@@ -60,7 +59,7 @@ def write_manifest_json(result: CohortResult, tmp: Path, job: Job) -> None:
         ),
     }
     query = result.projected(*(exp.alias_(v, k, quoted=True) for k, v in columns.items()))
-    with ThreadPoolExecutor(1) as pool:
+    with concurrently() as pool:
         summary = pool.submit(lambda: result.summary)
         clashes = pool.submit(check_collisions, result, layout)
         with naming_offenders(result, cloud):

@@ -33,7 +33,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,7 +40,7 @@ from sqlglot import exp
 
 from ..outputs import header_safe
 from ..summary import Summary
-from .copying import copy, csv_options
+from .copying import concurrently, copy, csv_options
 from .layout import Layout, check_collisions, concat
 from .provenance import comment, provenance_line, record, summary_lines, written_line
 from .safety import CLOUDS, Cloud, bucket_of, guarded, naming_offenders
@@ -75,7 +74,7 @@ def write_manifest(result: CohortResult, tmp: Path, job: Job) -> None:
     layout, cloud = job.manifest()
     room = len(header_text(result.provenance, largest(), job).encode("utf-8"))
     reserve = exp.to_identifier("#" + " " * (room - 2), quoted=True)
-    with ThreadPoolExecutor(1) as pool:
+    with concurrently() as pool:
         summary = pool.submit(lambda: result.summary)
         clashes = pool.submit(check_collisions, result, layout)
         with naming_offenders(result, cloud):

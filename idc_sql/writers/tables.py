@@ -9,14 +9,13 @@ Parquet keeps the record in its key-value metadata, jsonl in a sidecar ``<file>.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from ..outputs import header_safe
-from .copying import assemble, beside, copy, csv_options, option
+from .copying import assemble, beside, concurrently, copy, csv_options, option
 from .provenance import (
     PARQUET_KEY,
     comment,
@@ -43,7 +42,7 @@ def write_tsv(result: CohortResult, tmp: Path, job: Job) -> None:
 def _delimited(result: CohortResult, tmp: Path, job: Job, delimiter: str) -> None:
     """The rows by DuckDB (the summary counted meanwhile), then the header put before them."""
     rows = beside(tmp, "rows")
-    with ThreadPoolExecutor(1) as pool:
+    with concurrently() as pool:
         summary = pool.submit(lambda: result.summary)
         copy(result, result.select(), rows, csv_options(header=True, delimiter=delimiter))
         summary.result()
@@ -86,7 +85,7 @@ def write_parquet(result: CohortResult, tmp: Path, job: Job) -> None:
 
 def write_jsonl(result: CohortResult, tmp: Path, job: Job) -> None:
     """One JSON object a line; the record in the sidecar, when there is one."""
-    with ThreadPoolExecutor(1) as pool:
+    with concurrently() as pool:
         summary = pool.submit(lambda: result.summary)
         copy(result, result.select(), tmp, [option("FORMAT", exp.var("json"))])
         summary.result()
