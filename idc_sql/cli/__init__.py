@@ -17,7 +17,7 @@ from typing import Any
 from .. import __version__
 from ..errors import IdcSqlError
 from ..targets import DEFAULT, TARGETS
-from ..writers import FORMATS
+from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
 from . import common
 from .commands import _compile, _count, _fields, _schema, _validate
 from .common import FLAGS, _execute, _explain_empty, _print_summary, spell
@@ -86,8 +86,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--destination",
-        help="where s5cmd puts each series; may name fields, e.g. "
-        "'data/{collection_id}/{SeriesInstanceUID}/' (default: .)",
+        metavar="DIR",
+        help="the folder a manifest's series go under (default: .)",
+    )
+    run.add_argument(
+        "--layout",
+        metavar="TEMPLATE",
+        help="each series' folder under the destination, naming result fields "
+        f"(default: {DEFAULT_LAYOUT})",
+    )
+    run.add_argument(
+        "--cloud",
+        choices=tuple(CLOUDS),
+        help="where a manifest's series are read from: IDC's AWS buckets (default) or "
+        "their GCS mirrors",
     )
     engine_arg(run)
 
@@ -205,22 +217,24 @@ def _run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..outputs import check_output, header_safe
     from ..spec import source_files
-    from ..writers import needs, resolve_format, write
+    from ..writers import default_name, needs, paths_written, resolve_format, write
 
     spec = api.as_spec(args.spec, allow_outside=args.allow_outside)
     fmt = resolve_format(args.output, args.format)
-    also = needs(fmt, args.destination)
-    output = args.output or f"{spec.name}.{fmt}"
-    target = check_output(output)
-    if target.path is not None and target.path in source_files(spec):
-        raise UsageError(
-            f"-o {output} is a specification this cohort is read from; "
-            "write the result to another file"
-        )
+    placed = {"destination": args.destination, "layout": args.layout, "cloud": args.cloud}
+    also = needs(fmt, **placed)
+    output = args.output or default_name(spec.name, fmt)
+    for path in reversed(paths_written(output, fmt)):  # a sidecar, then the output itself
+        target = check_output(path)
+        if target.path is not None and target.path in source_files(spec):
+            raise UsageError(
+                f"-o {output} is a specification this cohort is read from; "
+                "write the result to another file"
+            )
     result = _execute(spec, args, also)
     if result is None:
         return 0
-    write(result, output, fmt, destination=args.destination)
+    write(result, output, fmt, **placed)
     report = sys.stderr if output == "-" else sys.stdout
     if report is None:  # started with it closed: print() would fall back to standard output
         return 0
@@ -230,7 +244,8 @@ def _run(args: argparse.Namespace) -> int:
         if fmt == "s5cmd" and result.summary.series:
             from ..writers.s5cmd import download_command
 
-            print(f"download: {download_command(header_safe(output))}", file=report)
+            cloud = CLOUDS[args.cloud or "aws"]
+            print(f"download: {download_command(header_safe(output), cloud)}", file=report)
     _explain_empty(result)
     return 0
 

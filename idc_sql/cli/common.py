@@ -19,6 +19,8 @@ FLAGS = {
     "max_gb": "--max-gb",
     "dry_run": "--dry-run",
     "destination": "--destination",
+    "layout": "--layout",
+    "cloud": "--cloud",
     "format": "--format",
     "allow_outside": "--allow-outside",
 }
