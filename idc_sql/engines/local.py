@@ -7,7 +7,6 @@ first reads them, so a cohort over ``idc_index`` opens one file.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from ..errors import EngineError, Option, UnsupportedError, UsageError
+from ..indexes.wheel import INDEX_DISTRIBUTION, INDEX_PACKAGE, index_dir, index_release
 from ..query import Query
 from ..release import Release, Requested
 from ..settings import Reporter, Settings, silent
@@ -26,10 +26,8 @@ if TYPE_CHECKING:
     import duckdb
 
     from ..cost import CostDecision
+    from ..indexes.folder import FolderIndex
     from ..schema import LiveSchema
-
-INDEX_PACKAGE = "idc_index_data"
-INDEX_DISTRIBUTION = "idc-index-data"
 
 #: the wheel's tables, what they hold
 RELATIONS = {
@@ -41,33 +39,6 @@ RELATIONS = {
 }
 #: the canonical order of idc_index rows (see targets: its row number sorts)
 ROW_NUMBER = "file_row_number"
-
-
-def _missing_index() -> UsageError:
-    return UsageError(
-        f"the local engine needs the {INDEX_DISTRIBUTION} package; install it with "
-        f"`pip install {INDEX_DISTRIBUTION}`, or run with ",
-        Option("engine", "bigquery"),
-    )
-
-
-def index_dir() -> Path:
-    """Where the idc-index-data wheel keeps its files (found without importing the package)."""
-    spec = importlib.util.find_spec(INDEX_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise _missing_index()
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def index_release() -> tuple[int, str]:
-    """(IDC release, package version) of the installed index, e.g. ``(25, "25.0.5")``."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        text = version(INDEX_DISTRIBUTION)
-    except PackageNotFoundError:
-        raise _missing_index() from None
-    return int(text.split(".")[0]), text
 
 
 class LocalEngine:
@@ -84,6 +55,14 @@ class LocalEngine:
         self.directory = directory or index_dir()
         self.idc_version, self.package_version = index_release()
         self._registered: set[str] = set()
+        from ..indexes.folder import idc_index_folder
+
+        given = settings.index_dir if settings is not None else Settings.local().index_dir
+        #: where indices beyond the wheel's are looked for, in order
+        self.index_folders = [
+            *([given] if given is not None else []),
+            idc_index_folder(self.package_version),
+        ]
 
     @property
     def target(self) -> Target:
@@ -112,11 +91,23 @@ class LocalEngine:
 
     def relations(self, release: Release) -> Mapping[str, Relation]:
         self._check_release(release)
-        return {
+        held = {
             name: Relation(name, description, str(self.directory / f"{name}.parquet"))
             for name, description in RELATIONS.items()
             if (self.directory / f"{name}.parquet").is_file()
         }
+        for name, found in self.folder_indices().items():
+            if found.problem is None:
+                held[name] = Relation(name, found.description, str(found.path))
+        return held
+
+    def folder_indices(self) -> Mapping[str, FolderIndex]:
+        """IDC indices found as parquet in the index folders, read or not (with why not)."""
+        from ..indexes.folder import folder_indices
+
+        return folder_indices(
+            self.index_folders, self.idc_version, self.directory, frozenset(RELATIONS)
+        )
 
     def schema(self, release: Release, *, live: bool = False) -> LiveSchema | None:
         return None
