@@ -43,6 +43,11 @@ def as_spec(spec: SpecLike) -> Spec:
     if isinstance(spec, Mapping):
         return parse_spec(spec)
     if isinstance(spec, str | Path):
+        if Path(spec).suffix.lower() == ".sql":
+            raise UsageError(
+                f"{spec} is a SQL template: run it with idc_sql.run_template({str(spec)!r}, "
+                "params={...})"
+            )
         return load_spec(spec)
     raise UsageError(f"a specification is a spec, a mapping or a file path, not {type(spec)!r}")
 
