@@ -31,6 +31,9 @@ FLAGS = {
     "destination": "--destination",
     "format": "--format",
     "allow_outside": "--allow-outside",
+    "index_dir": "--index-dir",
+    "param": "--param",
+    "idc_version": "--idc-version",
 }
 #: options the command line takes from the environment only
 ENVIRONMENT = {"deadline": "IDC_SQL_BIGQUERY_DEADLINE"}
@@ -96,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     run = sub.add_parser("run", help="run a cohort and write its manifest")
-    run.add_argument("spec", help="cohort specification (.yaml, .yml or .json)")
+    run.add_argument("spec", help="cohort specification (.yaml, .yml, .json) or template (.sql)")
     run.add_argument(
         "-o",
         "--output",
@@ -134,6 +137,10 @@ def _parser() -> argparse.ArgumentParser:
     fields.add_argument("--engine", choices=tuple(TARGETS), help="only fields this engine can read")
 
     sub.add_parser("schema", help="print the JSON Schema of a specification")
+    from .cli_templates import add_commands  # template, tables; .sql files for run, compile...
+
+    ui = {"reporter": _reporter, "spell": spell}
+    add_commands(sub, engine_arg, ui, {"run": run, "compile": comp, "validate": val})
     return parser
 
 
@@ -142,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        return int(_COMMANDS[args.command](args))
+        handler = getattr(args, "handler", None)  # templates' (-1: not a template)
+        code = int(handler(args)) if handler else -1
+        return code if code >= 0 else int(_COMMANDS[args.command](args))
     except BrokenPipe as e:  # the reader went away: stop quietly, as Unix tools do
         return e.exit_code
     except Terminated as e:  # SIGTERM or SIGHUP while writing: the output was left as it was

@@ -164,7 +164,9 @@ def _refusal(engine: Engine, missing: list[Reference], release: Release) -> list
     readers = answering("idc_datasets")
     if tables_:
         pieces.append(", ".join(sorted({f"{r.name} (line {r.line})" for r in tables_})))
-        pieces.append(f", {'a table' if len(tables_) == 1 else 'tables'} of IDC's BigQuery datasets")
+        pieces.append(
+            f", {'a table' if len(tables_) == 1 else 'tables'} of IDC's BigQuery datasets"
+        )
         if readers:
             pieces += ["; run it with ", Option("engine", readers[0])]
     if indices:
