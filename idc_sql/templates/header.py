@@ -38,7 +38,7 @@ _KEY = re.compile(r"^\s?(?P<key>name|description)\s*:\s*(?P<value>.*)$", re.IGNO
 _PARAM = re.compile(r"^\s?param\s+(?P<rest>.*)$", re.IGNORECASE)
 _PARAM_NAME = re.compile(r"^@?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<rest>.+)$")
 _CONTINUATION = re.compile(r"^\s{2,}\S")
-_DEFAULT = re.compile(r"\s+DEFAULT\s+", re.IGNORECASE)
+_DEFAULT = re.compile(r"\s+DEFAULT(?:\s+|$)", re.IGNORECASE)
 #: a template's name, as a cohort's
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
