@@ -3,10 +3,13 @@ IDC's own SQL for that index, from the installed idc-index-data, as a CTE over t
 tables. So a template written against the local index runs unchanged on BigQuery, at any
 release, under the cost guard.
 
-IDC's SQL is used as it is, on the tree, with three changes a CTE needs: its table references
+IDC's SQL is used as it is, on the tree, with the changes a CTE needs: its table references
 name the release read (IDC writes ``idc_v25``), its own CTEs move up beside it (prefixed with
 the index's name, so that two indices cannot clash), and its final ``ORDER BY`` goes (a CTE's
-order means nothing). Constants its script DECLAREs take their declared values.
+order means nothing). Constants its script DECLAREs take their declared values. And its
+``ERROR(...)`` calls become NULL: they are the checks of IDC's own build (a transfer syntax or
+SOP class its name table lacks stops the build), and a template that reads the index at another
+release gets a missing name there rather than no answer at all.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ def inlined(
         transformed = tree.transform(constant)
         assert isinstance(transformed, exp.Query)
         tree = transformed
+    tree = _without_errors(tree)
     with_ = tree.args.get("with_")
     top = with_.expressions if isinstance(with_, exp.With) else []
     own = {cte.alias_or_name: f"{name}__{cte.alias_or_name}" for cte in top}
@@ -88,3 +92,18 @@ def inlined(
         tree.set("order", None)
     ctes.append((name, tree))
     return ctes
+
+
+def _without_errors(tree: exp.Query) -> exp.Query:
+    """``ERROR(...)`` calls as NULL (see the module's documentation)."""
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and node.name.upper() == "ERROR":
+            return exp.null()
+        if type(node).__name__ == "Error":  # should sqlglot come to name the function
+            return exp.null()
+        return node
+
+    replaced = tree.transform(swap)
+    assert isinstance(replaced, exp.Query)
+    return replaced

@@ -262,7 +262,7 @@ def test_template_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     code = cli.main(["template", "run", "releases", "-p", "from_version=24", "-o", str(output)])
     assert code == 0
     assert output.read_text().splitlines() == [
-        "idc_version,version_timestamp",
+        "idc_version,release_date",
         "24,2026-04-16",
         "25,2026-09-26",
     ]

@@ -99,7 +99,7 @@ WITH idc_index__aux_series AS (
         THEN 'Acquisition Context SR Storage'
         WHEN '1.2.840.10008.5.1.4.1.1.91.1'
         THEN 'Microscopy Bulk Simple Annotations Storage'
-        ELSE ERROR(CONCAT('Unmapped SOPClassUID: ', SOPClassUID, '. Please add a mapping.'))
+        ELSE NULL
       END
     ) AS sop_class_name,
     STRING_AGG(DISTINCT TransferSyntaxUID, ','
@@ -128,9 +128,7 @@ WITH idc_index__aux_series AS (
           THEN 'JPEG 2000 Lossless'
           WHEN '1.2.840.10008.1.2.4.91'
           THEN 'JPEG 2000'
-          ELSE ERROR(
-            CONCAT('Unmapped TransferSyntaxUID: ', TransferSyntaxUID, '. Please add a mapping.')
-          )
+          ELSE NULL
         END,
         ','
       
@@ -156,9 +154,7 @@ WITH idc_index__aux_series AS (
           THEN 'JPEG 2000 Lossless'
           WHEN '1.2.840.10008.1.2.4.91'
           THEN 'JPEG 2000'
-          ELSE ERROR(
-            CONCAT('Unmapped TransferSyntaxUID: ', TransferSyntaxUID, '. Please add a mapping.')
-          )
+          ELSE NULL
         END
     ) AS transfer_syntax_name,
     STRING_AGG(DISTINCT PhotometricInterpretation, ','

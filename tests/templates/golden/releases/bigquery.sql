@@ -6,7 +6,7 @@ WITH version_metadata_index AS (
 )
 SELECT
   idc_version,
-  version_timestamp
+  CAST(DATE(version_timestamp) AS STRING) AS release_date
 FROM version_metadata_index
 WHERE
   idc_version >= @from_version

@@ -1,6 +1,6 @@
 SELECT
   idc_version,
-  version_timestamp
+  CAST(CAST(version_timestamp AS DATE) AS TEXT) AS release_date
 FROM version_metadata_index
 WHERE
   idc_version >= CAST($from_version AS BIGINT)

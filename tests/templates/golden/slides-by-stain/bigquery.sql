@@ -344,7 +344,7 @@ WITH sm_index__temp_table AS (
         THEN 'Acquisition Context SR Storage'
         WHEN '1.2.840.10008.5.1.4.1.1.91.1'
         THEN 'Microscopy Bulk Simple Annotations Storage'
-        ELSE ERROR(CONCAT('Unmapped SOPClassUID: ', SOPClassUID, '. Please add a mapping.'))
+        ELSE NULL
       END
     ) AS sop_class_name,
     STRING_AGG(DISTINCT TransferSyntaxUID, ','
@@ -373,9 +373,7 @@ WITH sm_index__temp_table AS (
           THEN 'JPEG 2000 Lossless'
           WHEN '1.2.840.10008.1.2.4.91'
           THEN 'JPEG 2000'
-          ELSE ERROR(
-            CONCAT('Unmapped TransferSyntaxUID: ', TransferSyntaxUID, '. Please add a mapping.')
-          )
+          ELSE NULL
         END,
         ','
       
@@ -401,9 +399,7 @@ WITH sm_index__temp_table AS (
           THEN 'JPEG 2000 Lossless'
           WHEN '1.2.840.10008.1.2.4.91'
           THEN 'JPEG 2000'
-          ELSE ERROR(
-            CONCAT('Unmapped TransferSyntaxUID: ', TransferSyntaxUID, '. Please add a mapping.')
-          )
+          ELSE NULL
         END
     ) AS transfer_syntax_name,
     STRING_AGG(DISTINCT PhotometricInterpretation, ','
