@@ -23,7 +23,7 @@ Handler = Callable[[argparse.Namespace], int]
 def add_commands(
     sub: Any,
     engine_arg: Callable[..., None],
-    ui: Mapping[str, Callable[..., Any]],
+    ui: Mapping[str, Any],
     shared: Mapping[str, argparse.ArgumentParser],
 ) -> None:
     """Add ``template`` and ``tables`` to ``sub``, and template options to the ``shared``

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from .compiler import Compiled
     from .cost import CostDecision
     from .engines.base import Engine, Rows
-    from .query import Query
     from .plan import Plan
+    from .query import Query
     from .result import CohortResult
     from .spec import Spec
 
@@ -53,7 +53,7 @@ def open_engine(
         )
     module, _, cls = IMPLEMENTATIONS[name].partition(":")
     factory = getattr(importlib.import_module(module), cls)
-    given = {k: v for k, v in options.items() if k != "dry_run"}
+    given = {k: v for k, v in options.items() if k != "dry_run" and v is not None}
     # the cost guard's settings matter only to an engine that bills (a wrong IDC_SQL_MAX_GB
     # is no local matter)
     settings = Settings.resolve(**given) if t.can("cost_guard") else Settings.local(**given)

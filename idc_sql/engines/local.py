@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from ..errors import EngineError, Option, UnsupportedError, UsageError
-from ..indexes.wheel import INDEX_DISTRIBUTION, INDEX_PACKAGE, index_dir, index_release
+from ..indexes.wheel import INDEX_DISTRIBUTION, index_dir, index_release
 from ..query import Query
 from ..release import Release, Requested
 from ..settings import Reporter, Settings, silent

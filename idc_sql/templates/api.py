@@ -27,7 +27,8 @@ from ..release import Requested
 from ..targets import DEFAULT
 from .library import catalog, find
 from .model import Template
-from .run import prepare, run_template as run_on
+from .run import prepare
+from .run import run_template as run_on
 
 if TYPE_CHECKING:
     from ..engines.base import Engine

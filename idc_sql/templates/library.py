@@ -87,9 +87,9 @@ def find(name_or_path: str | Path, templates: Sequence[str | Path] | None = None
     if _index_sql(text) is not None:
         from .inline import index_template
 
-        template = index_template(text)
-        assert template is not None
-        return template
+        index = index_template(text)
+        assert index is not None
+        return index
     names = sorted({t.name for t in found} | set(_index_names()))
     close = difflib.get_close_matches(text, names, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]}?" if close else ""

@@ -89,7 +89,7 @@ def compile_template(
 
 def output_names(tree: exp.Query) -> tuple[str, ...]:
     """The names of the result's columns when the query spells each (empty: it has ``*``)."""
-    select = tree
+    select: exp.Expr = tree
     while isinstance(select, exp.SetOperation):
         select = select.this
     if isinstance(select, exp.Subquery):

@@ -168,7 +168,9 @@ def test_hostile_values_select_their_literal_on_both_engines(
 
 def test_nul_in_a_value_is_bound_not_spliced(local: LocalEngine) -> None:
     echo = parse_template("-- param v STRING\nSELECT @v = 'a' AS same", "echo.sql")
-    (row,) = idc_sql.run_template(echo, local, params={"v": "a\x00' OR TRUE"}).to_arrow().to_pylist()
+    (row,) = (
+        idc_sql.run_template(echo, local, params={"v": "a\x00' OR TRUE"}).to_arrow().to_pylist()
+    )
     assert row == {"same": False}
 
 
@@ -176,4 +178,3 @@ def test_an_index_the_emulator_cannot_derive_is_an_engine_error(bigquery: BigQue
     # rtstruct_index.sql reads StructureSetROISequence, which the fixture's dicom_all lacks
     with pytest.raises(idc_sql.IdcSqlError):
         idc_sql.run_template("rtstruct-roi-names", bigquery, idc_version=25)
-

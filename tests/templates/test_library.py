@@ -136,7 +136,8 @@ def test_a_result_of_series_is_a_manifest(tmp_path: Path) -> None:
     result = idc_sql.run_template(
         "ct-series-with-seg", params={"collection_id": "nlst", "max_series": 5}
     )
-    assert result.is_series and result.summary.series == 5 == len(result)
+    assert result.is_series
+    assert result.summary.series == 5 == len(result)
     result.write(str(tmp_path / "x.s5cmd"))
     lines = [x for x in (tmp_path / "x.s5cmd").read_text().splitlines() if x.startswith("cp ")]
     assert len(lines) == 5
@@ -257,7 +258,8 @@ def test_template_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "seg_index  [idc-index-data]" in out
     assert cli.main(["template", "show", "releases"]) == 0
     out = capsys.readouterr().out
-    assert "-- local (v25): runs it" in out and "-- bigquery (current): runs it" in out
+    assert "-- local (v25): runs it" in out
+    assert "-- bigquery (current): runs it" in out
     output = tmp_path / "r.csv"
     code = cli.main(["template", "run", "releases", "-p", "from_version=24", "-o", str(output)])
     assert code == 0
@@ -278,7 +280,7 @@ def test_a_template_folder_comes_first(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("IDC_SQL_TEMPLATES", str(tmp_path))
     assert idc_sql.load_template("releases").path == tmp_path / "releases.sql"
     (tmp_path / "broken.sql").write_text("DROP TABLE x\n")
-    found, broken = catalog(with_indices=False)
+    _, broken = catalog(with_indices=False)
     assert [b.path.name for b in broken] == ["broken.sql"]
-    with pytest.raises(SpecError, match="broken.sql:1: DROP"):
+    with pytest.raises(SpecError, match=r"broken\.sql:1: DROP"):
         idc_sql.load_template("broken")

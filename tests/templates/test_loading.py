@@ -61,9 +61,7 @@ def test_plain_sql_is_a_template_named_by_its_file() -> None:
     t = parse_template("SELECT * FROM idc_index WHERE collection_id = @c", "q/my_query.sql")
     assert t.name == "my_query"
     assert t.description == ""
-    assert [(p.name, p.type.name, p.required) for p in t.params.values()] == [
-        ("c", "STRING", True)
-    ]
+    assert [(p.name, p.type.name, p.required) for p in t.params.values()] == [("c", "STRING", True)]
 
 
 @pytest.mark.parametrize(
@@ -145,7 +143,11 @@ def test_declared_constants_become_parameters() -> None:
     ("sql", "line", "message"),
     [
         ("-- param a STRING\nSELECT @a AS a, @b AS b", 2, "@b is not declared in the header"),
-        ("-- param a STRING\n-- param b INT64\nSELECT @a AS a", 2, "b is declared but @b is unused"),
+        (
+            "-- param a STRING\n-- param b INT64\nSELECT @a AS a",
+            2,
+            "b is declared but @b is unused",
+        ),
         ("-- param A STRING\nSELECT @a AS a", 2, "(declared: A; names are matched exactly)"),
     ],
 )
