@@ -26,16 +26,23 @@ __all__ = [
     "Settings",
     "SpecError",
     "Summary",
+    "Template",
+    "TemplateResult",
     "UnsupportedError",
     "compile",
+    "compile_template",
     "count",
     "diff",
     "engine",
     "estimate",
+    "estimate_template",
     "fields",
+    "list_templates",
     "load_spec",
+    "load_template",
     "parse_spec",
     "run",
+    "run_template",
 ]
 
 _LAZY = {
@@ -60,6 +67,13 @@ _LAZY = {
     "IdcSqlError": "errors",
     "SpecError": "errors",
     "UnsupportedError": "errors",
+    "Template": "templates.model",
+    "TemplateResult": "templates.result",
+    "compile_template": "templates.api",
+    "estimate_template": "templates.api",
+    "list_templates": "templates.api",
+    "load_template": "templates.api",
+    "run_template": "templates.api",
 }
 
 if TYPE_CHECKING:
@@ -72,6 +86,15 @@ if TYPE_CHECKING:
     from .settings import Notice, Settings
     from .spec import CohortSpec, SetSpec, load_spec, parse_spec
     from .summary import Summary
+    from .templates.api import (
+        compile_template,
+        estimate_template,
+        list_templates,
+        load_template,
+        run_template,
+    )
+    from .templates.model import Template
+    from .templates.result import TemplateResult
 
 
 def __getattr__(name: str) -> Any:

@@ -47,6 +47,11 @@ def as_spec(spec: SpecLike, *, allow_outside: bool = False) -> Spec:
     if isinstance(spec, Mapping):
         return parse_spec(spec, allow_outside=allow_outside)
     if isinstance(spec, str | Path):
+        if Path(spec).suffix.lower() == ".sql":
+            raise UsageError(
+                f"{spec} is a SQL template: run it with idc_sql.run_template({str(spec)!r}, "
+                "params={...})"
+            )
         return load_spec(spec, allow_outside=allow_outside)
     raise UsageError(f"a specification is a spec, a mapping or a file path, not {type(spec)!r}")
 

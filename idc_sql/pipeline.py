@@ -20,8 +20,9 @@ from .targets import target as target_named
 if TYPE_CHECKING:
     from .compiler import Compiled
     from .cost import CostDecision
-    from .engines.base import Engine
+    from .engines.base import Engine, Rows
     from .plan import Plan
+    from .query import Query
     from .result import CohortResult
     from .spec import Spec
 
@@ -52,9 +53,10 @@ def open_engine(
         )
     module, _, cls = IMPLEMENTATIONS[name].partition(":")
     factory = getattr(importlib.import_module(module), cls)
-    given = {k: v for k, v in options.items() if k != "dry_run"}
-    # only an engine with settings reads them (a wrong IDC_SQL_MAX_GB is no local matter)
-    settings = Settings.resolve(**given) if t.options else Settings()
+    given = {k: v for k, v in options.items() if k != "dry_run" and v is not None}
+    # the cost guard's settings matter only to an engine that bills (a wrong IDC_SQL_MAX_GB
+    # is no local matter)
+    settings = Settings.resolve(**given) if t.can("cost_guard") else Settings.local(**given)
     return cast("Engine", factory(settings, report=report))
 
 
@@ -62,7 +64,7 @@ def open_engine(
 class Estimate:
     """What a dry run shows: the query, and what the cost guard decided."""
 
-    query: Compiled
+    query: Query
     decision: CostDecision
 
     @property
@@ -118,17 +120,11 @@ def run(
     from .result import CohortResult, Provenance
     from .spec import digest
 
-    report = report or engine.report
     p, compiled = prepare(spec, engine, also=also)
-    decision = engine.estimate(compiled)
-    if decision.estimate_bytes is not None:
-        details = {"bytes": decision.estimate_bytes, "cap": decision.cap_bytes}
-        report(Notice("estimate", decision.pieces, details))
-    if dry_run:
-        return Estimate(compiled, decision)
-    if not decision.allowed:
-        raise CostError(*decision.pieces)
-    rows = engine.execute(compiled)
+    outcome = guarded(compiled, engine, dry_run=dry_run, report=report)
+    if isinstance(outcome, Estimate):
+        return outcome
+    rows, decision = outcome
     source = engine.describe(rows.release)
     if decision.estimate_bytes is not None:
         source += f", {size(decision.estimate_bytes)} estimated"
@@ -143,6 +139,23 @@ def run(
         estimate_bytes=decision.estimate_bytes,
     )
     return CohortResult(rows, compiled.columns, provenance, _hints(engine, p))
+
+
+def guarded(
+    query: Query, engine: Engine, *, dry_run: bool = False, report: Reporter | None = None
+) -> Estimate | tuple[Rows, CostDecision]:
+    """Estimate ``query`` (the estimate goes to ``report``), then, unless ``dry_run``, run it
+    if the cost guard allows: any compiled query, a cohort's or a template's."""
+    report = report or engine.report
+    decision = engine.estimate(query)
+    if decision.estimate_bytes is not None:
+        details = {"bytes": decision.estimate_bytes, "cap": decision.cap_bytes}
+        report(Notice("estimate", decision.pieces, details))
+    if dry_run:
+        return Estimate(query, decision)
+    if not decision.allowed:
+        raise CostError(*decision.pieces)
+    return engine.execute(query), decision
 
 
 def _hints(engine: Engine, p: Plan) -> Any:

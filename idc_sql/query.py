@@ -6,7 +6,7 @@ Any read-only query with bound parameters, for one engine and one release: a coh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -30,6 +30,9 @@ class Query:
     label: str = "query"
     #: the result's column names as the query spells them (empty: whatever it yields)
     output: tuple[str, ...] = ()
+    #: declared BigQuery types of parameters (``INT64``, ``ARRAY<STRING>``); the others are
+    #: typed from their values
+    param_types: dict[str, str] = field(default_factory=dict)
 
     @property
     def sql(self) -> str:

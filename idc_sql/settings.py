@@ -31,6 +31,7 @@ ENV_ENDPOINT = "IDC_SQL_BIGQUERY_ENDPOINT"
 ENV_MAX_GB = "IDC_SQL_MAX_GB"
 ENV_DEADLINE = "IDC_SQL_BIGQUERY_DEADLINE"
 ENV_CACHE_DIR = "IDC_SQL_CACHE_DIR"
+ENV_INDEX_DIR = "IDC_SQL_INDEX_DIR"
 
 #: the cap a query may process unless ``max_gb`` says otherwise: 5% of the Sandbox's month
 DEFAULT_MAX_GB = 50.0
@@ -59,6 +60,9 @@ class Settings:
     data_project: str = PUBLIC_PROJECT
     #: where what is worth keeping between runs is kept (live schemas)
     cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
+    #: a folder of IDC indices as parquet, beyond the wheel's; None: only idc-index's own
+    #: folder
+    index_dir: Path | None = field(default_factory=lambda: default_index_dir(os.environ))
 
     @classmethod
     def resolve(
@@ -69,6 +73,7 @@ class Settings:
         deadline: float | None = None,
         data_project: str | None = None,
         cache_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
         *,
         environ: Mapping[str, str] | None = None,
     ) -> Settings:
@@ -95,7 +100,17 @@ class Settings:
             deadline=float(deadline),
             data_project=data_project or PUBLIC_PROJECT,
             cache_dir=Path(cache_dir) if cache_dir else default_cache_dir(env),
+            index_dir=Path(index_dir) if index_dir else default_index_dir(env),
         )
+
+    @classmethod
+    def local(
+        cls, index_dir: str | Path | None = None, *, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Settings of an engine that bills nothing: only the folders it reads are read (a
+        wrong ``IDC_SQL_MAX_GB`` is no local matter)."""
+        env = os.environ if environ is None else environ
+        return cls(index_dir=Path(index_dir) if index_dir else default_index_dir(env))
 
     @property
     def cap_bytes(self) -> int:
@@ -110,6 +125,12 @@ def default_cache_dir(env: Mapping[str, str]) -> Path:
         return Path(base)
     xdg = env.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "idc-sql"
+
+
+def default_index_dir(env: Mapping[str, str]) -> Path | None:
+    """``IDC_SQL_INDEX_DIR``, else None."""
+    base = env.get(ENV_INDEX_DIR)
+    return Path(base) if base else None
 
 
 def _from_env(env: Mapping[str, str], name: str, what: str, default: float) -> float:

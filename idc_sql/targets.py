@@ -38,6 +38,9 @@ CAPABILITIES: Mapping[Capability, str] = {
     "any_release": "any IDC release (idc_vNN datasets)",
     "cost_guard": "a dry-run estimate and a cap on the bytes a query bills",
     "value_hints": "naming the values no series holds when a cohort is empty",
+    "idc_datasets": "IDC's BigQuery tables (idc_vNN, idc_vNN_clinical) read directly",
+    "index_sql": "IDC's indices derived from its own index SQL over the release's tables",
+    "typed_parameters": "parameters bound with their BigQuery types (no casts in the SQL)",
 }
 
 
@@ -125,7 +128,7 @@ TARGETS: Mapping[str, Target] = {
         # it), so its row number sorts without reading the UID strings.
         row_order=lambda: exp.column("file_row_number"),
         capabilities=frozenset({"value_hints"}),
-        options=(),
+        options=("index_dir",),
         table_of=_local_table,
         lacks=_local_lacks,
         fields_hint=" (`idc-sql fields --engine local` lists the local fields)",
@@ -148,6 +151,9 @@ TARGETS: Mapping[str, Target] = {
                 "live_schema",
                 "any_release",
                 "cost_guard",
+                "idc_datasets",
+                "index_sql",
+                "typed_parameters",
             }
         ),
         options=("project", "endpoint", "max_gb", "dry_run"),

@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     run = sub.add_parser("run", help="run a cohort and write its manifest")
-    run.add_argument("spec", help="cohort specification (.yaml, .yml or .json)")
+    run.add_argument("spec", help="cohort specification (.yaml, .yml, .json) or template (.sql)")
     run.add_argument(
         "-o",
         "--output",
@@ -146,6 +146,10 @@ def _parser() -> argparse.ArgumentParser:
     engine_arg(dif)
 
     sub.add_parser("schema", help="print the JSON Schema of a specification")
+    from .templates import add_commands  # template, tables; .sql files for run, compile...
+
+    ui = {"reporter": common._reporter, "spell": spell}
+    add_commands(sub, engine_arg, ui, {"run": run, "compile": comp, "validate": val})
     return parser
 
 
@@ -154,7 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        return int(_COMMANDS[args.command](args))
+        handler = getattr(args, "handler", None)  # templates' (-1: not a template)
+        code = int(handler(args)) if handler else -1
+        return code if code >= 0 else int(_COMMANDS[args.command](args))
     except BrokenPipe as e:  # the reader went away: stop quietly, as Unix tools do
         return e.exit_code
     except Terminated as e:  # SIGTERM or SIGHUP while writing: the output was left as it was

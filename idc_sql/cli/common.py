@@ -23,6 +23,9 @@ FLAGS = {
     "cloud": "--cloud",
     "format": "--format",
     "allow_outside": "--allow-outside",
+    "index_dir": "--index-dir",
+    "param": "--param",
+    "idc_version": "--idc-version",
 }
 #: options the command line takes from the environment only
 ENVIRONMENT = {"deadline": "IDC_SQL_BIGQUERY_DEADLINE"}

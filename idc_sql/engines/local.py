@@ -7,7 +7,6 @@ first reads them, so a cohort over ``idc_index`` opens one file.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from ..errors import EngineError, Option, UnsupportedError, UsageError
+from ..indexes.wheel import INDEX_DISTRIBUTION, index_dir, index_release
 from ..query import Query
 from ..release import Release, Requested
 from ..settings import Reporter, Settings, silent
@@ -26,10 +26,8 @@ if TYPE_CHECKING:
     import duckdb
 
     from ..cost import CostDecision
+    from ..indexes.folder import FolderIndex
     from ..schema import LiveSchema
-
-INDEX_PACKAGE = "idc_index_data"
-INDEX_DISTRIBUTION = "idc-index-data"
 
 #: the wheel's tables, what they hold
 RELATIONS = {
@@ -39,35 +37,10 @@ RELATIONS = {
     "prior_versions_index": "series of earlier releases: revised and removed ones",
     "version_metadata_index": "the releases of IDC: numbers, dates",
 }
+#: the relations the local engine holds for an earlier release than its own
+EVERY_RELEASE = ("idc_index", "prior_versions_index")
 #: the canonical order of idc_index rows (see targets: its row number sorts)
 ROW_NUMBER = "file_row_number"
-
-
-def _missing_index() -> UsageError:
-    return UsageError(
-        f"the local engine needs the {INDEX_DISTRIBUTION} package; install it with "
-        f"`pip install {INDEX_DISTRIBUTION}`, or run with ",
-        Option("engine", "bigquery"),
-    )
-
-
-def index_dir() -> Path:
-    """Where the idc-index-data wheel keeps its files (found without importing the package)."""
-    spec = importlib.util.find_spec(INDEX_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise _missing_index()
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def index_release() -> tuple[int, str]:
-    """(IDC release, package version) of the installed index, e.g. ``(25, "25.0.5")``."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        text = version(INDEX_DISTRIBUTION)
-    except PackageNotFoundError:
-        raise _missing_index() from None
-    return int(text.split(".")[0]), text
 
 
 class LocalEngine:
@@ -84,6 +57,14 @@ class LocalEngine:
         self.directory = directory or index_dir()
         self.idc_version, self.package_version = index_release()
         self._registered: dict[str | None, set[str]] = {}
+        from ..indexes.folder import idc_index_folder
+
+        given = settings.index_dir if settings is not None else Settings.local().index_dir
+        #: where indices beyond the wheel's are looked for, in order
+        self.index_folders = [
+            *([given] if given is not None else []),
+            idc_index_folder(self.package_version),
+        ]
 
     @property
     def target(self) -> Target:
@@ -124,11 +105,27 @@ class LocalEngine:
 
     def relations(self, release: Release) -> Mapping[str, Relation]:
         self._check_release(release)
-        return {
+        held = {
             name: Relation(name, description, str(self.directory / f"{name}.parquet"))
             for name, description in RELATIONS.items()
             if (self.directory / f"{name}.parquet").is_file()
         }
+        for name, found in self.folder_indices().items():
+            if found.problem is None:
+                held[name] = Relation(name, found.description, str(found.path))
+        if release.number != self.idc_version:
+            # an earlier release: idc_index as it served it, and the history of versions; the
+            # other tables describe the installed release only
+            return {n: held[n] for n in EVERY_RELEASE if n in held}
+        return held
+
+    def folder_indices(self) -> Mapping[str, FolderIndex]:
+        """IDC indices found as parquet in the index folders, read or not (with why not)."""
+        from ..indexes.folder import folder_indices
+
+        return folder_indices(
+            self.index_folders, self.idc_version, self.directory, frozenset(RELATIONS)
+        )
 
     def schema(self, release: Release, *, live: bool = False) -> LiveSchema | None:
         return None
@@ -162,13 +159,14 @@ class LocalEngine:
                 f"a query compiled for {query.engine} cannot run on {self.target.name}"
             )
         self._check_release(query.release)
+        tree = _in_schema(query.tree, query.release.schema)
         # a query may read several releases (a diff): each schema's tables are that release's
-        for schema, names in _tables_read(query.tree).items():
+        for schema, names in _tables_read(tree).items():
             self.register(names, self._release_of(schema, query.release))
-        assert isinstance(query.tree, exp.Query)
+        assert isinstance(tree, exp.Query)
         return Rows(
             self.connection,
-            query.tree,
+            tree,
             dict(query.params),
             query.release,
             label=query.label,
@@ -178,6 +176,13 @@ class LocalEngine:
         """Make the relations ``names`` readable in :attr:`connection`."""
         known = self.relations(release)
         unknown = sorted(names - set(known))
+        if unknown and release.number != self.idc_version:
+            raise UsageError(
+                f"at IDC {release.label} the local engine holds {' and '.join(known)} only (the "
+                f"index's other tables are v{self.idc_version}'s): for {', '.join(unknown)} "
+                "run with ",
+                Option("engine", "bigquery"),
+            )
         if unknown:
             raise UsageError(
                 f"the local engine has no table {', '.join(unknown)}; it holds {', '.join(known)}"
@@ -276,6 +281,19 @@ class LocalEngine:
             raise UsageError(
                 f"the local index is IDC v{self.idc_version}; it cannot read {release.label}"
             )
+
+
+def _in_schema(tree: exp.Expr, schema: str | None) -> exp.Expr:
+    """``tree`` with its unqualified tables (not its CTEs) read from ``schema``, where an
+    earlier release's tables are."""
+    if schema is None:
+        return tree
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    tree = tree.copy()
+    for t in tree.find_all(exp.Table):
+        if t.name and not t.db and t.name not in ctes and isinstance(t.this, exp.Identifier):
+            t.set("db", exp.to_identifier(schema))
+    return tree
 
 
 def _tables_read(tree: exp.Expr) -> dict[str | None, set[str]]:

@@ -45,10 +45,33 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def counted(result: Any) -> Summary | int:
+    """What a header counts: the summary of a result of series, else its number of rows (a
+    template's rows need not be series)."""
+    if getattr(result, "is_series", True):
+        summary: Summary = result.summary
+        return summary
+    return int(result.row_count)
+
+
 def record(
-    p: Provenance, s: Summary, fmt: str, written_at: str, extra: Mapping[str, Any]
+    p: Provenance, s: Summary | int, fmt: str, written_at: str, extra: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The provenance record of a file of format ``fmt`` (``extra``: what the format adds)."""
+    if isinstance(s, int):
+        return {
+            "tool": "idc-sql",
+            "version": __version__,
+            "format": fmt,
+            "written_at": written_at,
+            "cohort": p.cohort,
+            "idc_version": p.release,
+            "engine": p.engine,
+            "source": p.source,
+            "digest": p.digest,
+            "rows": s,
+            **extra,
+        }
     return {
         "tool": "idc-sql",
         "version": __version__,
@@ -79,8 +102,14 @@ def provenance_line(rec: Mapping[str, Any]) -> str:
     return PROVENANCE_PREFIX + to_json(rec)
 
 
-def summary_lines(p: Provenance, s: Summary) -> list[str]:
+def summary_lines(p: Provenance, s: Summary | int) -> list[str]:
     """What a header tells people: the release, the digest, the counts and the size."""
+    if isinstance(s, int):
+        return [
+            f"IDC version: {header_safe(p.release)} ({header_safe(p.source)})",
+            f"digest: {header_safe(p.digest)}",
+            f"rows: {s}",
+        ]
     return [
         f"IDC version: {header_safe(p.release)} ({header_safe(p.source)})",
         f"spec digest: {header_safe(p.digest)}",

@@ -19,6 +19,7 @@ from .copying import assemble, beside, concurrently, copy, csv_options, option
 from .provenance import (
     PARQUET_KEY,
     comment,
+    counted,
     provenance_line,
     record,
     summary_lines,
@@ -43,7 +44,7 @@ def _delimited(result: CohortResult, tmp: Path, job: Job, delimiter: str) -> Non
     """The rows by DuckDB (the summary counted meanwhile), then the header put before them."""
     rows = beside(tmp, "rows")
     with concurrently() as pool:
-        summary = pool.submit(lambda: result.summary)
+        summary = pool.submit(lambda: counted(result))
         copy(result, result.select(), rows, csv_options(header=True, delimiter=delimiter))
         summary.result()
     assemble(tmp, text_header(result, job), rows)
@@ -51,15 +52,16 @@ def _delimited(result: CohortResult, tmp: Path, job: Job, delimiter: str) -> Non
 
 def text_header(result: CohortResult, job: Job) -> str:
     """The comment header of a csv or tsv file."""
-    p, s = result.provenance, result.summary
+    p, s = result.provenance, counted(result)
     lines = [
         *summary_lines(p, s),
         provenance_line(record(p, s, job.format, job.written_at, job.extra())),
         written_line(job.written_at),
     ]
     first = (
-        f"idc-sql {job.format}, {len(lines) + 1} comment lines, then a header row and a row per "
-        f"series: cohort {header_safe(p.cohort)}"
+        f"idc-sql {job.format}, {len(lines) + 1} comment lines, then a header row and "
+        f"{'the rows' if isinstance(s, int) else 'a row per series'}: "
+        f"cohort {header_safe(p.cohort)}"
     )
     return comment([first, *lines])
 
@@ -67,7 +69,7 @@ def text_header(result: CohortResult, job: Job) -> str:
 def write_parquet(result: CohortResult, tmp: Path, job: Job) -> None:
     """Parquet, the record in its key-value metadata (the summary is counted first)."""
     p = result.provenance
-    rec = record(p, result.summary, job.format, job.written_at, job.extra())
+    rec = record(p, counted(result), job.format, job.written_at, job.extra())
     metadata = exp.Struct(
         expressions=[
             exp.PropertyEQ(
@@ -86,10 +88,10 @@ def write_parquet(result: CohortResult, tmp: Path, job: Job) -> None:
 def write_jsonl(result: CohortResult, tmp: Path, job: Job) -> None:
     """One JSON object a line; the record in the sidecar, when there is one."""
     with concurrently() as pool:
-        summary = pool.submit(lambda: result.summary)
+        summary = pool.submit(lambda: counted(result))
         copy(result, result.select(), tmp, [option("FORMAT", exp.var("json"))])
         summary.result()
     if job.sidecar is not None:
         p = result.provenance
-        rec = record(p, result.summary, job.format, job.written_at, job.extra())
+        rec = record(p, counted(result), job.format, job.written_at, job.extra())
         job.sidecar.write_text(to_json(rec, indent=2) + "\n", encoding="utf-8")

@@ -36,7 +36,10 @@ __all__ = ["BigQueryEngine", "CostError", "Settings", "job_labels", "query_param
 #: IDC's tables in every idc_vNN dataset
 RELATIONS = {
     "dicom_all": "one row per DICOM instance, every attribute (~800 columns)",
+    "dicom_metadata": "one row per DICOM instance, the attributes as extracted from the files",
+    "dicom_pivot": "one row per DICOM instance, the attributes most queries use, flattened",
     "dicom_metadata_curated": "curated per-instance values (e.g. SliceThickness as a number)",
+    "dicom_metadata_curated_series_level": "curated values, one row per series",
     "auxiliary_metadata": "per-instance bucket, URL, sizes and versions",
     "segmentations": "one row per segment of each DICOM SEG instance",
     "measurement_groups": "measurement groups of DICOM SR TID 1500 documents",
@@ -45,6 +48,7 @@ RELATIONS = {
     "original_collections_metadata": "one row per collection: cancer type, site, species, DOI",
     "analysis_results_metadata": "one row per analysis result: its collections and DOI",
     "version_metadata": "the releases of IDC: numbers, dates",
+    "mutable_metadata": "per-instance values that may change between releases (URLs, license)",
 }
 #: a BigQuery job's progress is shown once it takes longer than this, in seconds
 PROGRESS_AFTER = 2.0
@@ -110,7 +114,7 @@ class BigQueryEngine:
         from google.cloud import bigquery
 
         config = bigquery.QueryJobConfig(
-            query_parameters=query_parameters(query.params),
+            query_parameters=query_parameters(query.params, query.param_types),
             labels=job_labels(query.label),
             use_legacy_sql=False,
         )

@@ -7,13 +7,22 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def query_parameters(params: Mapping[str, Any]) -> list[Any]:
-    """Bound parameters as BigQuery query parameters (typed from the values)."""
+def query_parameters(
+    params: Mapping[str, Any], types: Mapping[str, str] | None = None
+) -> list[Any]:
+    """Bound parameters as BigQuery query parameters: of the type ``types`` declares for
+    them (``INT64``, ``ARRAY<STRING>``), else typed from the values."""
     from google.cloud import bigquery
 
     out: list[Any] = []
     for name, value in params.items():
-        if isinstance(value, list | tuple):
+        declared = (types or {}).get(name)
+        if declared is not None and declared.startswith("ARRAY<"):
+            element = declared[len("ARRAY<") : -1]
+            out.append(bigquery.ArrayQueryParameter(name, element, list(value or [])))
+        elif declared is not None:
+            out.append(bigquery.ScalarQueryParameter(name, declared, value))
+        elif isinstance(value, list | tuple):
             out.append(bigquery.ArrayQueryParameter(name, bq_type(value[0]), list(value)))
         else:
             out.append(bigquery.ScalarQueryParameter(name, bq_type(value), value))

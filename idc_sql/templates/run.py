@@ -1,0 +1,108 @@
+"""Running a template: settle the release, compile for the engine, estimate and guard, execute
+(the pipeline's :func:`~idc_sql.pipeline.guarded`, as for cohorts), and keep the provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from ..errors import SpecError
+from ..pipeline import Estimate, guarded
+from ..release import Release, Requested
+from ..result import Provenance
+from .render import compile_template, settle
+from .result import TemplateResult
+
+if TYPE_CHECKING:
+    from ..engines.base import Engine, Rows
+    from ..query import Query
+    from ..settings import Reporter
+    from .model import Template
+
+
+def prepare(
+    template: Template,
+    engine: Engine,
+    params: Mapping[str, Any] | None = None,
+    idc_version: Requested = None,
+) -> Query:
+    """``template`` compiled for ``engine`` with ``params`` (text or values) bound."""
+    values = template.values(params)
+    release = settle(template, engine, idc_version)
+    return compile_template(template, engine, values, release)
+
+
+def run_template(
+    template: Template,
+    engine: Engine,
+    params: Mapping[str, Any] | None = None,
+    *,
+    idc_version: Requested = None,
+    dry_run: bool = False,
+    report: Reporter | None = None,
+) -> TemplateResult | Estimate:
+    """Run ``template`` on ``engine``: its rows, or (``dry_run``) its estimate only."""
+    from ..cost import size
+
+    query = prepare(template, engine, params, idc_version)
+    outcome = guarded(query, engine, dry_run=dry_run, report=report)
+    if isinstance(outcome, Estimate):
+        return outcome
+    rows, decision = outcome
+    rows = named(rows, template)
+    source = "; ".join(reads(template, engine, rows.release))
+    if decision.estimate_bytes is not None:
+        source += f"; {size(decision.estimate_bytes)} estimated"
+    provenance = Provenance(
+        cohort=template.name,
+        engine=engine.target.name,
+        settled=rows.release,
+        source=source,
+        digest=template.digest,
+        sql=query.sql,
+        params=dict(query.params),
+        estimate_bytes=decision.estimate_bytes,
+    )
+    return TemplateResult(rows, provenance, template)
+
+
+def named(rows: Rows, template: Template) -> Rows:
+    """``rows`` read as a table whose columns are named as the result names them (so that
+    writers and summaries select them by name, ``SELECT *`` and expressions included)."""
+    from ..engines.base import Rows as RowsType
+
+    names = tuple(rows.fetch(rows.query.limit(0), "to_arrow_table").column_names)
+    _unique(names, template)
+    query = exp.select(*(exp.column(n, quoted=True) for n in names)).from_(
+        rows.query.subquery("template_rows")
+    )
+    return RowsType(rows.connection, query, rows.params, rows.release, label=rows.label)
+
+
+def reads(template: Template, engine: Engine, release: Release) -> list[str]:
+    """Where each table the template reads comes from, for the provenance."""
+    relations = engine.relations(release)
+    found = []
+    for ref in template.tables:
+        if ref.kind != "index":
+            suffix = "_clinical" if ref.kind == "clinical" else ""
+            found.append(f"{release.project}.{release.dataset}{suffix}.{ref.name}")
+        elif engine.target.can("index_sql"):
+            found.append(f"{ref.name} (IDC's SQL over {release.project}.{release.dataset})")
+        elif ref.name in relations:
+            found.append(f"{ref.name} ({relations[ref.name].location})")
+    return list(dict.fromkeys(found)) or [engine.describe(release)]
+
+
+def _unique(names: tuple[str, ...], template: Template) -> None:
+    seen: dict[str, str] = {}
+    for name in names:
+        if name.casefold() in seen:
+            raise SpecError(
+                f"{template.where}:{template.line}",
+                f"the result has two columns named {name}; name each column once "
+                "(BigQuery refuses duplicate column names too)",
+            )
+        seen[name.casefold()] = name

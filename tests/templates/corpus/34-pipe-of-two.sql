@@ -1,0 +1,3 @@
+-- expect: refused: a second statement
+SELECT COUNT(*) AS n FROM idc_index;
+SELECT COUNT(*) AS n FROM collections_index;
