@@ -30,9 +30,11 @@ __all__ = [
     "compile",
     "count",
     "diff",
+    "download",
     "engine",
     "estimate",
     "fields",
+    "inspect_manifest",
     "load_spec",
     "parse_spec",
     "run",
@@ -47,6 +49,8 @@ _LAZY = {
     "Notice": "settings",
     "Settings": "settings",
     "count": "api",
+    "download": "downloads",
+    "inspect_manifest": "manifests_in",
     "diff": "api",
     "fields": "api",
     "run": "api",
@@ -65,8 +69,10 @@ _LAZY = {
 if TYPE_CHECKING:
     from .api import compile, count, diff, engine, estimate, fields, run
     from .compiler import Compiled
+    from .downloads import download
     from .engines.base import Engine
     from .errors import IdcSqlError, SpecError, UnsupportedError
+    from .manifests_in import inspect_manifest
     from .pipeline import Estimate
     from .result import CohortResult
     from .settings import Notice, Settings

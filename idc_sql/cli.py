@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, cli_downloads
 from .errors import IdcSqlError, Option
 from .summary import human_size
 from .targets import DEFAULT, TARGETS
@@ -33,6 +33,7 @@ FLAGS = {
     "format": "--format",
     "allow_outside": "--allow-outside",
 }
+FLAGS.update(cli_downloads.FLAGS)
 #: options the command line takes from the environment only
 ENVIRONMENT = {"deadline": "IDC_SQL_BIGQUERY_DEADLINE"}
 
@@ -159,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     engine_arg(dif)
 
     sub.add_parser("schema", help="print the JSON Schema of a specification")
+    cli_downloads.add_parsers(sub)
     return parser
 
 
@@ -507,6 +509,7 @@ _COMMANDS = {
     "validate": _validate,
     "fields": _fields,
     "schema": _schema,
+    **cli_downloads.commands(spell, _reporter),
 }
 
 

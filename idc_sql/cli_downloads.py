@@ -1,0 +1,148 @@
+"""The command line's ``download`` and ``manifest inspect``: parsers and what they print.
+
+Kept apart from :mod:`idc_sql.cli`, which registers them (:func:`add_parsers`,
+:func:`commands`) and hands over how it spells options and prints notices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .errors import Option
+
+#: how the command line spells the download's options
+FLAGS = {
+    "dest": "--dest",
+    "endpoint_url": "--endpoint-url",
+    "cloud": "--cloud",
+    "workers": "--workers",
+    "timeout": "--timeout",
+    "retries": "--retries",
+    "sign_requests": "--sign-request",
+}
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_parsers(sub: Any) -> None:
+    """Add ``download`` and ``manifest`` to the command line's subcommands."""
+    from .clouds import CLOUDS, DEFAULT_CLOUD, DEFAULT_RETRIES, DEFAULT_TIMEOUT
+
+    down = sub.add_parser(
+        "download",
+        help="download a manifest's or a cohort's series with s5cmd, and check every one",
+        description="Download every series of a manifest (idc-sql's, the IDC Portal's, "
+        "idc-index's: cp lines, s3:// or gs:// URLs, crdc_series_uuids) or of a cohort "
+        "specification (run first), each into a folder of its own; series already complete "
+        "are skipped, partial ones completed, and every series is checked afterwards "
+        "against the instance count and size the index gives.",
+    )
+    down.add_argument("source", metavar="MANIFEST_OR_SPEC")
+    down.add_argument("--dest", required=True, metavar="DIR", help="the folder to fill")
+    down.add_argument(
+        "--cloud",
+        choices=tuple(CLOUDS),
+        default=DEFAULT_CLOUD,
+        help="whose copy of IDC's buckets to read (default: %(default)s)",
+    )
+    down.add_argument(
+        "--endpoint-url", metavar="URL", help="any S3-compatible endpoint (default: the cloud's)"
+    )
+    down.add_argument("--workers", type=int, metavar="N", help="parallel transfers (s5cmd's)")
+    down.add_argument(
+        "--retries",
+        type=int,
+        default=DEFAULT_RETRIES,
+        metavar="N",
+        help="retries of a failed request (default: %(default)s)",
+    )
+    down.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="stop when nothing arrives for this long (default: %(default)g)",
+    )
+    down.add_argument(
+        "--sign-request",
+        action="store_true",
+        help="sign requests with your credentials (default: anonymous, as IDC's buckets are "
+        "public)",
+    )
+    down.add_argument(
+        "--dry-run", action="store_true", help="print what would be fetched and its size"
+    )
+
+    manifest = sub.add_parser("manifest", help="read a manifest back")
+    actions = manifest.add_subparsers(dest="manifest_command", required=True, metavar="ACTION")
+    inspect = actions.add_parser(
+        "inspect",
+        help="resolve a manifest's lines against the installed index",
+        description="Count a manifest's lines that the current release serves, those only "
+        "earlier releases served (prior_versions_index), and those that resolve to nothing "
+        "(each by its number); its size and the releases its lines belong to.",
+    )
+    inspect.add_argument("file", metavar="FILE")
+    inspect.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def commands(spell: Callable[[Option], str], reporter: Callable[[], Any]) -> dict[str, Handler]:
+    """The handlers, given how options are spelt and a maker of the notice printer."""
+
+    def report_with_notes() -> Callable[[Any], None]:
+        base = reporter()
+
+        def report(notice: Any) -> None:
+            if notice.kind == "note":
+                from .errors import render
+
+                print(f"idc-sql: note: {render(notice.pieces, spell)}", file=sys.stderr)
+            else:
+                base(notice)
+
+        return report
+
+    def download(args: argparse.Namespace) -> int:
+        from .downloads import fetch, plan
+
+        if args.dry_run:
+            p = plan(args.source, args.dest, cloud=args.cloud, endpoint_url=args.endpoint_url)
+            for note in p.notes + p.problems:
+                print(f"idc-sql: note: {note}", file=sys.stderr)
+            for line in p.lines():
+                print(line)
+            return 0
+        done = fetch(
+            args.source,
+            args.dest,
+            cloud=args.cloud,
+            endpoint_url=args.endpoint_url,
+            workers=args.workers,
+            retries=args.retries,
+            timeout=args.timeout,
+            sign_requests=args.sign_request,
+            report=report_with_notes(),
+        )
+        lines = done.lines()
+        if done.ok:
+            print("\n".join(lines))
+            return 0
+        print(f"idc-sql: error: {lines[0]}", file=sys.stderr)
+        print("\n".join(lines[1:]), file=sys.stderr)
+        return 1
+
+    def manifest(args: argparse.Namespace) -> int:
+        from .manifests_in import inspect
+
+        found = inspect(args.file)
+        if args.json:
+            print(json.dumps(found.as_dict(), indent=2))
+        else:
+            print("\n".join(found.lines()))
+        return 0
+
+    return {"download": download, "manifest": manifest}
