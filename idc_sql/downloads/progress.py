@@ -3,10 +3,10 @@ handed to a :data:`~idc_sql.settings.Reporter` a few times a second (the command
 it on a terminal only).
 
 >>> seen = []
->>> p = Progress(seen.append, {"a": (2, 2000), "b": (1, 1000)}, clock=iter([0, 1, 2, 3]).__next__)
+>>> p = Progress(seen.append, {"a": (2, 2000), "b": (1, 1000)}, clock=iter([0, 1]).__next__)
 >>> p.add("a", 1000); p.add("a", 1000); p.tick()
 >>> print(seen[-1].pieces[0])
-2.00 KB of 3.00 KB, 1 of 2 series, 1.00 KB/s, 1 s left
+2.00 KB of 3.00 KB, 1 of 2 series, 2.00 KB/s, 1 s left
 """
 
 from __future__ import annotations
