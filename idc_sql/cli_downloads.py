@@ -95,14 +95,22 @@ def commands(spell: Callable[[Option], str], reporter: Callable[[], Any]) -> dic
 
     def report_with_notes() -> Callable[[Any], None]:
         base = reporter()
+        widest = 0
 
         def report(notice: Any) -> None:
-            if notice.kind == "note":
-                from .errors import render
+            nonlocal widest
+            from dataclasses import replace
 
-                print(f"idc-sql: note: {render(notice.pieces, spell)}", file=sys.stderr)
-            else:
-                base(notice)
+            from .errors import render
+
+            text = render(notice.pieces, spell)
+            if notice.kind == "note":
+                print(f"idc-sql: note: {text}", file=sys.stderr)
+                return
+            if notice.kind == "progress":  # blanks over what a longer line left behind
+                widest = max(widest, len(text))
+                notice = replace(notice, pieces=(text.ljust(widest),))
+            base(notice)
 
         return report
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 from ..clouds import CLOUDS, DEFAULT_CLOUD, DEFAULT_RETRIES, DEFAULT_TIMEOUT, Cloud
 from ..cost import size
 from ..errors import IncompleteDownload, Option, UsageError
+from ..manifests_in import Manifest, Series, read_manifest, resolve
 from ..settings import Notice, Reporter, silent
 from .disk import OnDisk, look, sweep
-from .items import Item, from_source
+from .items import Item, first_entries, from_manifest, from_source, is_spec
+from .layout import manifest_folder, own_folders
 from .progress import Progress
-from .transfer import Transfer
+from .transfer import Outcome, Transfer
 from .verify import Problem, Report, state, verify
 
 if TYPE_CHECKING:
@@ -137,46 +140,123 @@ def fetch(
 ) -> Report:
     """Download ``source`` into ``dest`` and check every series; the report says what is
     where and what is missing (a failure to reach the endpoint raises
-    :class:`~idc_sql.errors.DownloadError`)."""
+    :class:`~idc_sql.errors.DownloadError`).
+
+    A manifest whose lines give every series a folder of its own, none of which exists yet,
+    starts downloading at once: the index is read meanwhile, on another thread.
+    """
     _check(workers, retries, timeout)
     started = time.monotonic()
-    p = plan(source, dest, cloud=cloud, endpoint_url=endpoint_url, engine=engine)
-    for note in p.notes:
-        report(Notice("note", (note,)))
-    todo = p.to_fetch
-    p.dest.mkdir(parents=True, exist_ok=True)
-    for step in todo:
-        if step.state == "partial":
-            sweep(p.dest / step.item.folder)
-    expected = {
-        s.item.crdc_series_uuid: (
-            None if s.item.instances is None else s.item.instances - s.on_disk.files,
-            s.missing_bytes,
-        )
-        for s in todo
-    }
-    progress = Progress(report, expected)
-    transfer = Transfer(p.endpoint, workers, retries, timeout, sign_requests)
-    failures: dict[str, list[str]] = {}
-    if todo:
-        from ..outputs.signals import _intercepting
-
-        with _intercepting():  # SIGTERM and SIGHUP end s5cmd too, then the command
-            outcome = transfer.run([s.command() for s in todo], p.dest, progress.add, progress.tick)
-        progress.finish()
-        failures = outcome.failures
+    chosen = _cloud(cloud)
+    transfer = Transfer(endpoint_url or chosen.endpoint, workers, retries, timeout, sign_requests)
+    fresh = _fresh(source, _dest(dest), chosen)
+    if fresh is not None:
+        p, outcome, progress = _fetch_fresh(fresh, _dest(dest), chosen, transfer, report, engine)
+    else:
+        p = plan(source, dest, cloud=cloud, endpoint_url=endpoint_url, engine=engine)
+        for note in p.notes:
+            report(Notice("note", (note,)))
+        for step in p.to_fetch:
+            if step.state == "partial":
+                sweep(p.dest / step.item.folder)
+        progress = Progress(report, {s.item.crdc_series_uuid: _expected(s) for s in p.to_fetch})
+        outcome = _transfer(p.to_fetch, p.dest, transfer, progress)
     problems = [Problem(text) for text in p.problems]
-    problems += verify([s.item for s in p.steps], p.dest, failures)
+    problems += verify([s.item for s in p.steps], p.dest, outcome.failures)
     return Report(
         dest=p.dest,
         items=[s.item for s in p.steps],
         skipped=sum(1 for s in p.steps if s.state == "complete"),
-        fetched=len(todo),
+        fetched=len(p.to_fetch),
         bytes_fetched=progress.bytes,
         seconds=time.monotonic() - started,
         problems=problems,
         notes=p.notes,
     )
+
+
+def _expected(step: Step) -> tuple[int | None, int | None]:
+    """The files and bytes a step still has to bring."""
+    n = step.item.instances
+    return (None if n is None else max(n - step.on_disk.files, 0), step.missing_bytes)
+
+
+def _transfer(
+    steps: list[Step],
+    dest: Path,
+    transfer: Transfer,
+    progress: Progress,
+    tick: Callable[[], None] | None = None,
+) -> Outcome:
+    if not steps:
+        return Outcome()
+    from ..outputs.signals import _intercepting
+
+    dest.mkdir(parents=True, exist_ok=True)
+    with _intercepting():  # SIGTERM and SIGHUP end s5cmd too, then the command
+        commands = [s.command() for s in steps]
+        outcome = transfer.run(commands, dest, progress.add, tick or progress.tick)
+    progress.finish()
+    return outcome
+
+
+def _fresh(source: Any, dest: Path, cloud: Cloud) -> Manifest | None:
+    """``source`` read, when its download can start before the index is read: a manifest
+    in ``cloud``'s own URLs, giving every series a folder of its own, none there yet."""
+    if is_spec(source):
+        return None
+    manifest = read_manifest(source)
+    entries = first_entries(manifest)[0]
+    if not entries or not own_folders(e.destination for e in entries.values()):
+        return None
+    if any(e.scheme != cloud.scheme for e in entries.values()):
+        return None
+    if any((dest / str(manifest_folder(e.destination))).exists() for e in entries.values()):
+        return None
+    return manifest
+
+
+def _fetch_fresh(
+    manifest: Manifest,
+    dest: Path,
+    cloud: Cloud,
+    transfer: Transfer,
+    report: Reporter,
+    engine: LocalEngine | None,
+) -> tuple[Plan, Outcome, Progress]:
+    """Download every series of ``manifest`` into its own (new) folder while the index says
+    what each must hold; then the plan it amounts to."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    entries = first_entries(manifest)[0]
+    steps = [
+        Step(
+            Item(u, e.bucket, str(manifest_folder(e.destination)), f"line {e.line}", None),
+            OnDisk(0, 0),
+            "absent",
+        )
+        for u, e in entries.items()
+    ]
+    progress = Progress(report, {u: (None, None) for u in entries})
+    with ThreadPoolExecutor(1) as pool:
+        known = pool.submit(resolve, list(entries), engine)
+
+        def tick() -> None:
+            if not progress.totals and known.done() and known.exception() is None:
+                found = known.result()
+                progress.expect({u: _known(found.get(u)) for u in entries})
+            progress.tick()
+
+        outcome = _transfer(steps, dest, transfer, progress, tick)
+        found = from_manifest(manifest, cloud, engine, known=known.result())
+    for note in found.notes:
+        report(Notice("note", (note,)))
+    final = [Step(item, OnDisk(0, 0), "absent") for item in found.items]
+    return Plan(dest, transfer.endpoint, final, found.notes, found.problems), outcome, progress
+
+
+def _known(series: Series | None) -> tuple[int | None, int | None]:
+    return (None, None) if series is None else (series.instances, series.size_bytes)
 
 
 def download(source: Any, dest: str | Path, **options: Any) -> list[Path]:

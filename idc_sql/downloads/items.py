@@ -86,27 +86,42 @@ def from_source(source: Any, cloud: Cloud, engine: LocalEngine | None = None) ->
     return from_manifest(read_manifest(source), cloud, engine)
 
 
-def from_manifest(manifest: Manifest, cloud: Cloud, engine: LocalEngine | None = None) -> Items:
-    if not manifest.entries:
-        first = manifest.unreadable[0] if manifest.unreadable else None
-        why = f": line {first.line}: {first.reason}" if first else ""
-        raise UsageError(f"{manifest.name} names no series{why}")
-    notes: list[str] = []
-    problems = [
-        f"line {u.line} names no series ({u.reason}): {u.text[:80]}" for u in manifest.unreadable
-    ]
+def first_entries(manifest: Manifest) -> tuple[dict[str, Entry], list[str]]:
+    """Each series of ``manifest`` once, by uuid (its first line), and notes on repeats."""
     entries: dict[str, Entry] = {}
+    notes = []
     for entry in manifest.entries:
         kept = entries.setdefault(entry.crdc_series_uuid, entry)
         if kept is not entry:
             notes.append(f"line {entry.line} repeats the series of line {kept.line}")
+    return entries, notes
+
+
+def from_manifest(
+    manifest: Manifest,
+    cloud: Cloud,
+    engine: LocalEngine | None = None,
+    *,
+    known: dict[str, Series] | None = None,
+) -> Items:
+    """The items of ``manifest``; ``known``: what the index says of its series, when it was
+    read already (without the layout's columns: the manifest's folders are kept)."""
+    if not manifest.entries:
+        first = manifest.unreadable[0] if manifest.unreadable else None
+        why = f": line {first.line}: {first.reason}" if first else ""
+        raise UsageError(f"{manifest.name} names no series{why}")
+    problems = [
+        f"line {u.line} names no series ({u.reason}): {u.text[:80]}" for u in manifest.unreadable
+    ]
+    entries, notes = first_entries(manifest)
     keep = own_folders(e.destination for e in entries.values())
     if not keep and any(e.destination not in (None, ".", "./") for e in entries.values()):
         notes.append(
             "the manifest's destinations do not give every series a folder of its own "
             "inside the destination: using collection/patient/study/series folders"
         )
-    known = resolve(entries, engine, places=not keep)
+    if known is None or not keep:
+        known = resolve(entries, engine, places=not keep)
     items = []
     for uuid, entry in entries.items():
         series = known.get(uuid)

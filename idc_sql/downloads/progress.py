@@ -54,6 +54,19 @@ class Progress:
         self.bytes = 0
         self.done: set[str] = set()
         self.total = sum(b or 0 for _, b in self.expected.values())
+        #: whether the totals are known (a download may start before the index is read)
+        self.totals = any(b is not None for _, b in self.expected.values())
+
+    def expect(self, expected: Mapping[str, tuple[int | None, int | None]]) -> None:
+        """What each series will bring, once known."""
+        self.expected = dict(expected)
+        self.total = sum(b or 0 for _, b in self.expected.values())
+        self.totals = True
+        self.done = {
+            u
+            for u, (files, _) in self.expected.items()
+            if files is not None and self.files[u] >= files
+        }
 
     def add(self, uuid: str, nbytes: int) -> None:
         """One more file of series ``uuid``, of ``nbytes``."""
@@ -72,11 +85,11 @@ class Progress:
         elapsed = max(now - self.start, 1e-9)
         rate = self.bytes / elapsed
         parts = [
-            f"{size(self.bytes)} of {size(self.total)}",
+            f"{size(self.bytes)} of {size(self.total)}" if self.totals else size(self.bytes),
             f"{len(self.done):,} of {len(self.expected):,} series",
             f"{size(rate)}/s",
         ]
-        if rate > 0 and self.total > self.bytes:
+        if rate > 0 and self.totals and self.total > self.bytes:
             parts.append(f"{duration((self.total - self.bytes) / rate)} left")
         details = {
             "bytes": self.bytes,

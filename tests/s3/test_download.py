@@ -42,14 +42,18 @@ def manifest(path: Path, series: list[Real], destination: str = ".") -> Path:
     return write_manifest(path, ["# a manifest", *(s.line(destination) for s in series)])
 
 
-def test_full_download(moto_s3: MotoS3, tmp_path: Path) -> None:
+@pytest.mark.parametrize("own", [False, True], ids=["shared-folder", "own-folders"])
+def test_full_download(moto_s3: MotoS3, tmp_path: Path, own: bool) -> None:
+    """With ``.`` for every series, the default layout; with a folder for each (a download
+    that starts while the index is read), the manifest's."""
     series = real_series(4, 1000) + real_series(3, 1000, instances=(2, 3), max_mb=1.5)
     stored = store(moto_s3, series)
+    lines = [s.line(f"data/{s.crdc_series_uuid}/" if own else ".") for s in series]
     dest = tmp_path / "dest"
     done = run_cli(
         moto_s3,
         "download",
-        str(manifest(tmp_path / "m.s5cmd", series)),
+        str(write_manifest(tmp_path / "m.s5cmd", lines)),
         "--dest",
         str(dest),
         "--endpoint-url",
@@ -57,7 +61,13 @@ def test_full_download(moto_s3: MotoS3, tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    assert on_disk(dest) == expected_files(series, stored)
+    wanted = expected_files(series, stored)
+    if own:
+        by_uuid = {s.folder: f"data/{s.crdc_series_uuid}" for s in series}
+        wanted = {
+            f"{by_uuid[k.rsplit('/', 1)[0]]}/{k.rsplit('/', 1)[1]}": v for k, v in wanted.items()
+        }
+    assert on_disk(dest) == wanted
     assert "verified" in done.stdout
     assert f"{len(series)} series in {dest}: {len(series)} fetched" in done.stdout
 
