@@ -172,19 +172,19 @@ class Inspection:
             ]
             out.append("  declared     " + ", ".join(d for d in declared if d))
         out.append(
-            f"  current      {len(self.current):>8,} lines in IDC v{self.installed} "
+            f"  current      {_lines(len(self.current))} in IDC v{self.installed} "
             f"({self.instances:,} instances)"
         )
         if self.earlier:
             first = min(self.series[e.crdc_series_uuid].first_release for e in self.earlier)
             last = max(self.series[e.crdc_series_uuid].last_release for e in self.earlier)
             out.append(
-                f"  earlier      {len(self.earlier):>8,} lines in earlier releases only "
+                f"  earlier      {_lines(len(self.earlier))} in earlier releases only "
                 f"(v{first}-v{last}, from prior_versions_index)"
             )
         else:
-            out.append(f"  earlier      {0:>8,} lines in earlier releases only")
-        out.append(f"  unresolved   {len(self.unresolved):>8,} lines")
+            out.append(f"  earlier      {_lines(0)} in earlier releases only")
+        out.append(f"  unresolved   {_lines(len(self.unresolved))}")
         out.append(
             f"  series       {len(self.distinct):>8,} distinct, {size(self.size_bytes)}, "
             f"{len({s.collection_id for s in self.distinct})} collections"
@@ -210,6 +210,10 @@ class Inspection:
         if len(self.unresolved) > limit:
             out.append(f"  ... and {len(self.unresolved) - limit:,} more unresolved lines")
         return out
+
+
+def _lines(n: int) -> str:
+    return f"{n:>8,} line" + ("" if n == 1 else "s")
 
 
 def inspect(path: str | Path, engine: LocalEngine | None = None) -> Inspection:
