@@ -285,7 +285,7 @@ def _run(args: argparse.Namespace) -> int:
 
     spec = api.as_spec(args.spec)
     fmt = resolve_format(args.output, args.format)
-    also = needs(fmt, args.destination)
+    also = (*needs(fmt, args.destination), *cli_downloads.LICENSE_FIELDS)
     output = args.output or f"{spec.name}.{fmt}"
     target = check_output(output)
     if target.path is not None and target.path in source_files(spec):
@@ -301,6 +301,7 @@ def _run(args: argparse.Namespace) -> int:
     if report is None:  # started with it closed: print() would fall back to standard output
         return 0
     _print_summary(result, report)
+    cli_downloads.print_licenses(result, report)
     if output != "-":
         print(f"wrote {target.shown} ({fmt}, {result.summary.series:,} series)", file=report)
         if fmt == "s5cmd" and result.summary.series:

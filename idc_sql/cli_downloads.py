@@ -1,4 +1,5 @@
-"""The command line's ``download`` and ``manifest inspect``: parsers and what they print.
+"""The command line's ``download``, ``manifest inspect`` and ``cite``, and the license split
+every ``run`` prints: parsers and what they print.
 
 Kept apart from :mod:`idc_sql.cli`, which registers them (:func:`add_parsers`,
 :func:`commands`) and hands over how it spells options and prints notices.
@@ -14,6 +15,8 @@ from typing import Any
 
 from .errors import Option
 
+#: what a run's rows carry for its license split (as ``idc_sql.citations.LICENSE_FIELDS``)
+LICENSE_FIELDS = ("license_short_name", "series_size_MB")
 #: how the command line spells the download's options
 FLAGS = {
     "dest": "--dest",
@@ -89,6 +92,21 @@ def add_parsers(sub: Any) -> None:
     inspect.add_argument("file", metavar="FILE")
     inspect.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    cite = sub.add_parser(
+        "cite",
+        help="what to cite for a cohort or a manifest, and under which licenses (offline)",
+        description="List every collection and analysis result a cohort (run first) or a "
+        "manifest draws from, with the DOI, citation text and license the local index ships "
+        "for each, their series and size, and IDC's own publication.",
+    )
+    cite.add_argument("source", metavar="SPEC_OR_MANIFEST")
+    cite.add_argument(
+        "--format",
+        choices=("text", "bibtex", "csl-json", "json", "csv"),
+        default="text",
+        help="default: %(default)s",
+    )
+
 
 def commands(spell: Callable[[Option], str], reporter: Callable[[], Any]) -> dict[str, Handler]:
     """The handlers, given how options are spelt and a maker of the notice printer."""
@@ -153,4 +171,46 @@ def commands(spell: Callable[[Option], str], reporter: Callable[[], Any]) -> dic
             print("\n".join(found.lines()))
         return 0
 
-    return {"download": download, "manifest": manifest}
+    def cite(args: argparse.Namespace) -> int:
+        from .citations import FORMATS, cite
+
+        credits = cite(args.source)
+        print(FORMATS[args.format](credits), end="" if args.format in ("bibtex", "csv") else "\n")
+        warn_non_commercial(credits.licenses.values())
+        return 0
+
+    return {"download": download, "manifest": manifest, "cite": cite}
+
+
+def print_licenses(result: Any, out: Any) -> None:
+    """The license split of a run's result, and a warning for a non-commercial part."""
+    from .citations import license_split
+    from .cost import size
+
+    shares = license_split(result)
+    if not shares:
+        return
+    print("  licenses", file=out)
+    for share in shares:
+        tail = "  non-commercial use only" if share.non_commercial else ""
+        print(
+            f"    {share.license:<30} {share.series:>9,} series {size(share.size_bytes):>10}{tail}",
+            file=out,
+        )
+    warn_non_commercial(shares)
+
+
+def warn_non_commercial(shares: Any) -> None:
+    """One line on standard error when any part of a cohort forbids commercial use."""
+    from .cost import size
+
+    restricted = [s for s in shares if s.non_commercial]
+    if not restricted or sys.stderr is None:
+        return
+    series = sum(s.series for s in restricted)
+    names = ", ".join(s.license for s in restricted)
+    print(
+        f"idc-sql: warning: {series:,} series ({size(sum(s.size_bytes for s in restricted))}) "
+        f"are licensed for non-commercial use only ({names}); `idc-sql cite` lists them",
+        file=sys.stderr,
+    )

@@ -116,9 +116,7 @@ def test_an_unreachable_endpoint_stops_the_download() -> None:
 
 
 def _item(instances: int | None, size: int, tolerance: int = 0) -> Item:
-    series = Series(
-        UUID, True, 1, 25, "c", "b", None, instances, size, tolerance, None, None, None, None, None
-    )
+    series = Series(UUID, True, 1, 25, "c", "b", None, instances, size, tolerance, *[None] * 6)
     return Item(UUID, "b", "f", "line 1", series)
 
 

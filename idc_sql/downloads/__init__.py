@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from ..clouds import CLOUDS, DEFAULT_CLOUD, DEFAULT_RETRIES, DEFAULT_TIMEOUT, Cloud
 from ..cost import size
 from ..errors import IncompleteDownload, Option, UsageError
-from ..manifests_in import Manifest, Series, read_manifest, resolve
+from ..manifests_in import Manifest, Series, names_a_spec, read_manifest, resolve
 from ..settings import Notice, Reporter, silent
 from .disk import OnDisk, look, sweep
-from .items import Item, first_entries, from_manifest, from_source, is_spec
+from .items import Item, first_entries, from_manifest, from_source
 from .layout import manifest_folder, own_folders
 from .progress import Progress
 from .transfer import Outcome, Transfer
@@ -203,7 +203,7 @@ def _transfer(
 def _fresh(source: Any, dest: Path, cloud: Cloud) -> Manifest | None:
     """``source`` read, when its download can start before the index is read: a manifest
     in ``cloud``'s own URLs, giving every series a folder of its own, none there yet."""
-    if is_spec(source):
+    if names_a_spec(source):
         return None
     manifest = read_manifest(source)
     entries = first_entries(manifest)[0]

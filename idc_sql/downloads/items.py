@@ -9,12 +9,11 @@ earlier one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..clouds import Cloud
 from ..errors import UsageError
-from ..manifests_in import Entry, Manifest, Series, read_manifest, resolve
+from ..manifests_in import Entry, Manifest, Series, names_a_spec, read_manifest, resolve
 from ..targets import DEFAULT
 from .layout import check_distinct, default_folder, manifest_folder, own_folders
 
@@ -30,8 +29,6 @@ COHORT_FIELDS = (
     "StudyInstanceUID",
     "SeriesInstanceUID",
 )
-#: file suffixes read as cohort specifications rather than manifests
-SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass(frozen=True)
@@ -72,16 +69,9 @@ class Items:
     manifest: Manifest | None = None
 
 
-def is_spec(source: Any) -> bool:
-    """Whether ``source`` is a cohort specification rather than a manifest."""
-    if isinstance(source, str | Path):
-        return Path(source).suffix.lower() in SPEC_SUFFIXES
-    return True
-
-
 def from_source(source: Any, cloud: Cloud, engine: LocalEngine | None = None) -> Items:
     """The items of a manifest file, or of a specification (run on the local engine)."""
-    if is_spec(source):
+    if names_a_spec(source):
         return from_cohort(source, cloud, engine)
     return from_manifest(read_manifest(source), cloud, engine)
 

@@ -8,7 +8,15 @@ query for every line), :mod:`.inspect` reports counts, size, releases and unreso
 from __future__ import annotations
 
 from .inspect import Inspection, Unresolved, inspect
-from .parse import Entry, Header, Manifest, Unreadable, parse_text, read_manifest
+from .parse import (
+    Entry,
+    Header,
+    Manifest,
+    Unreadable,
+    names_a_spec,
+    parse_text,
+    read_manifest,
+)
 from .resolve import Series, resolve
 
 #: :func:`inspect` under the name the package ``idc_sql`` gives it
@@ -24,6 +32,7 @@ __all__ = [
     "Unresolved",
     "inspect",
     "inspect_manifest",
+    "names_a_spec",
     "parse_text",
     "read_manifest",
     "resolve",

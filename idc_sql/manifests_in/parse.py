@@ -97,6 +97,18 @@ class Manifest:
     header: Header = field(default_factory=Header)
 
 
+#: file suffixes read as cohort specifications rather than manifests
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def names_a_spec(source: object) -> bool:
+    """Whether ``source`` (a path, or a specification object or mapping) is a cohort
+    specification rather than a manifest: a path is one by its suffix."""
+    if isinstance(source, str | Path):
+        return Path(source).suffix.lower() in SPEC_SUFFIXES
+    return True
+
+
 def read_manifest(path: str | Path) -> Manifest:
     """Read the manifest at ``path`` (any of the forms above)."""
     try:

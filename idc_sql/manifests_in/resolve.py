@@ -53,6 +53,8 @@ class Series(NamedTuple):
     PatientID: str | None
     StudyInstanceUID: str | None
     SeriesInstanceUID: str | None
+    #: the DOI of the source it comes from (current versions only)
+    source_doi: str | None
 
     def releases(self) -> range:
         return range(self.first_release, self.last_release + 1)
@@ -116,6 +118,7 @@ def _query(installed: int, places: bool) -> exp.Expr:
             col("license_short_name", table="i"),
             col("analysis_result_id", table="i"),
             *(col(c, table="i") if places else null("VARCHAR").as_(c) for c in PLACES),
+            col("source_DOI", table="i"),
         )
         .from_(exp.to_table("idc_index").as_("i"))
         .where(among("i"))
@@ -139,6 +142,7 @@ def _query(installed: int, places: bool) -> exp.Expr:
             null("VARCHAR").as_("license_short_name"),
             null("VARCHAR").as_("analysis_result_id"),
             *(last(c).as_(c) if places else null("VARCHAR").as_(c) for c in PLACES),
+            null("VARCHAR").as_("source_DOI"),
         )
         .from_(exp.to_table("prior_versions_index").as_("p"))
         .where(among("p"))
