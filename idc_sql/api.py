@@ -37,14 +37,17 @@ if TYPE_CHECKING:
 SpecLike = Spec | Mapping[str, Any] | str | Path
 
 
-def as_spec(spec: SpecLike) -> Spec:
-    """A specification from a spec object, a mapping, or a path to a YAML or JSON file."""
+def as_spec(spec: SpecLike, *, allow_outside: bool = False) -> Spec:
+    """A specification from a spec object, a mapping, or a path to a YAML or JSON file.
+
+    ``allow_outside`` lets a set's members live outside the spec's folder.
+    """
     if isinstance(spec, CohortSpec | SetSpec):
         return spec
     if isinstance(spec, Mapping):
-        return parse_spec(spec)
+        return parse_spec(spec, allow_outside=allow_outside)
     if isinstance(spec, str | Path):
-        return load_spec(spec)
+        return load_spec(spec, allow_outside=allow_outside)
     raise UsageError(f"a specification is a spec, a mapping or a file path, not {type(spec)!r}")
 
 
@@ -65,7 +68,11 @@ def _engine(which: str | Engine, options: Mapping[str, Any], report: Reporter | 
 
 
 def compile(  # mirrors `idc-sql compile` (shadows the builtin inside this module only)
-    spec: SpecLike, engine: str = DEFAULT, *, project: str | None = None
+    spec: SpecLike,
+    engine: str = DEFAULT,
+    *,
+    project: str | None = None,
+    allow_outside: bool = False,
 ) -> Compiled:
     """Compile ``spec`` to SQL and bound parameters for ``engine``; needs no connection.
 
@@ -75,7 +82,9 @@ def compile(  # mirrors `idc-sql compile` (shadows the builtin inside this modul
 
     options = {"data_project": project} if project and target(engine).options else {}
     eng = open_engine(engine, options)
-    _, compiled = prepare(as_spec(spec), eng, also=all_needs(), connect=False)
+    _, compiled = prepare(
+        as_spec(spec, allow_outside=allow_outside), eng, also=all_needs(), connect=False
+    )
     return compiled
 
 
@@ -85,6 +94,7 @@ def run(
     *,
     also: tuple[str, ...] | None = None,
     report: Reporter | None = None,
+    allow_outside: bool = False,
     **options: Any,
 ) -> CohortResult:
     """Run ``spec`` on ``engine`` and return its result.
@@ -97,7 +107,10 @@ def run(
 
     eng = _engine(engine, options, report)
     outcome = run_pipeline(
-        as_spec(spec), eng, also=all_needs() if also is None else also, report=report
+        as_spec(spec, allow_outside=allow_outside),
+        eng,
+        also=all_needs() if also is None else also,
+        report=report,
     )
     assert not isinstance(outcome, Estimate)
     return outcome
@@ -108,13 +121,15 @@ def estimate(
     engine: str | Engine = DEFAULT,
     *,
     report: Reporter | None = None,
+    allow_outside: bool = False,
     **options: Any,
 ) -> Estimate:
     """The query ``spec`` compiles to and what it would cost; runs nothing."""
     from .writers import all_needs
 
     eng = _engine(engine, options, report)
-    outcome = run_pipeline(as_spec(spec), eng, also=all_needs(), dry_run=True, report=report)
+    spec = as_spec(spec, allow_outside=allow_outside)
+    outcome = run_pipeline(spec, eng, also=all_needs(), dry_run=True, report=report)
     assert isinstance(outcome, Estimate)
     return outcome
 
@@ -126,6 +141,7 @@ def diff(
     engine: str | Engine = DEFAULT,
     *,
     report: Reporter | None = None,
+    allow_outside: bool = False,
     **options: Any,
 ) -> Diff:
     """What changed in ``spec``'s cohort from release ``before`` to ``after`` (a number or
@@ -136,7 +152,12 @@ def diff(
 
     eng = _engine(engine, options, report)
     return diff_cohort(
-        as_spec(spec), eng, _release(before), _release(after), also=all_needs(), report=report
+        as_spec(spec, allow_outside=allow_outside),
+        eng,
+        _release(before),
+        _release(after),
+        also=all_needs(),
+        report=report,
     )
 
 
@@ -150,9 +171,11 @@ def _release(value: int | str) -> int | Literal["current"]:
     raise UsageError(f"a release is a number (1, 2, ...) or 'current', not {value!r}")
 
 
-def count(spec: SpecLike, engine: str | Engine = DEFAULT, **options: Any) -> Summary:
+def count(
+    spec: SpecLike, engine: str | Engine = DEFAULT, *, allow_outside: bool = False, **options: Any
+) -> Summary:
     """How many series, studies, patients and collections ``spec`` selects, and their size."""
-    return run(spec, engine, also=(), **options).summary
+    return run(spec, engine, also=(), allow_outside=allow_outside, **options).summary
 
 
 def fields(pattern: str | None = None, engine: str | None = None) -> list[Field]:

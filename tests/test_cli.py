@@ -498,10 +498,11 @@ BAD = {
         {"spec.yaml": "name: bad\nidc_version: latest\n"},
         f"spec.yaml: idc_version: {VERSION}, got str 'latest'",
     ),
-    "version-24-on-local": Bad(
-        {"spec.yaml": "name: bad\nidc_version: 24\n"},
-        "spec.yaml: idc_version: the local index is IDC v25 (idc-index-data 25.0.5); v24 is on "
-        "BigQuery: run this cohort with --engine bigquery (dataset idc_v24)",
+    "version-26-on-local": Bad(
+        {"spec.yaml": "name: bad\nidc_version: 26\n"},
+        "spec.yaml: idc_version: the local index is IDC v25 (idc-index-data 25.0.5); v26 is not "
+        "published in it: run this cohort with --engine bigquery (dataset idc_v26) once IDC "
+        "publishes it, or install a newer index",
     ),
     "instance-field-on-local": Bad(
         _spec("  all:\n    - Modality: CT\n    - SliceThickness: {lte: 2.5}\n"),
@@ -896,3 +897,19 @@ def test_a_replaced_output_keeps_its_permissions(folder: Path) -> None:
         "replace it\n"
     )
     assert out.read_bytes() == before
+
+
+def test_set_members_outside_the_folder_need_the_flag(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "other" / "a.yaml").write_text("name: a\nwhere: {collection_id: rider_pilot}\n")
+    (tmp_path / "sub" / "u.yaml").write_text("name: u\nunion: [../other/a.yaml, ../other/a.yaml]\n")
+    refused = idc_sql("count", "sub/u.yaml", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "idc-sql: error: sub/u.yaml: union[0]: ../other/a.yaml is outside the spec's folder "
+        "(allowed with --allow-outside)\n"
+    )
+    allowed = idc_sql("count", "sub/u.yaml", "--allow-outside", "--json", cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["series"] > 0

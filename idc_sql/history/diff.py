@@ -153,7 +153,7 @@ class Diff:
             return exp.alias_(exp.column(source, quoted=True), name, quoted=True)
 
         names = tuple(dict.fromkeys((*self.columns, "change")))
-        query = (
+        part = (
             exp.select(*(column(n) for n in names))
             .from_(self.rows.query.subquery("d"))
             .where(
@@ -162,6 +162,11 @@ class Diff:
                     expressions=[exp.Literal.string(k) for k in kinds],
                 )
             )
+        )
+        # the renamed columns are read from outside (a result re-projects its query)
+        query = (
+            exp.select(*(exp.alias_(exp.column(n, quoted=True), n, quoted=True) for n in names))
+            .from_(part.subquery("part"))
             .order_by(*(exp.column(c) for c in ORDER))
         )
         rows = Rows(self.rows.connection, query, dict(self.rows.params), release, label=what)
@@ -201,7 +206,7 @@ def diff(
     carried = tuple(dict.fromkeys((*ORDER, *VERSIONED[:3], *also)))
     _, a = prepare(at_release(spec, before), engine, also=carried)
     _, b = prepare(at_release(spec, after), engine, also=carried)
-    if a.release == b.release:
+    if a.release.number is not None and a.release.number == b.release.number:
         raise UsageError(
             f"both releases are {a.release.label}: a diff compares two different releases"
         )

@@ -1,9 +1,5 @@
-"""The command line's ``download``, ``manifest inspect`` and ``cite``, and the license split
-every ``run`` prints: parsers and what they print.
-
-Kept apart from :mod:`idc_sql.cli`, which registers them (:func:`add_parsers`,
-:func:`commands`) and hands over how it spells options and prints notices.
-"""
+"""``idc-sql download``, ``manifest inspect`` and ``cite`` (files and credit), and the
+license split every ``run`` prints: their parsers and what they print."""
 
 from __future__ import annotations
 
@@ -13,27 +9,15 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .errors import Option
+from .common import _reporter, spell
 
 #: what a run's rows carry for its license split (as ``idc_sql.citations.LICENSE_FIELDS``)
 LICENSE_FIELDS = ("license_short_name", "series_size_MB")
-#: how the command line spells the download's options
-FLAGS = {
-    "dest": "--dest",
-    "endpoint_url": "--endpoint-url",
-    "cloud": "--cloud",
-    "workers": "--workers",
-    "timeout": "--timeout",
-    "retries": "--retries",
-    "sign_requests": "--sign-request",
-}
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 def add_parsers(sub: Any) -> None:
     """Add ``download`` and ``manifest`` to the command line's subcommands."""
-    from .clouds import CLOUDS, DEFAULT_CLOUD, DEFAULT_RETRIES, DEFAULT_TIMEOUT
+    from ..clouds import CLOUDS, DEFAULT_CLOUD, DEFAULT_RETRIES, DEFAULT_TIMEOUT
 
     down = sub.add_parser(
         "download",
@@ -108,84 +92,84 @@ def add_parsers(sub: Any) -> None:
     )
 
 
-def commands(spell: Callable[[Option], str], reporter: Callable[[], Any]) -> dict[str, Handler]:
-    """The handlers, given how options are spelt and a maker of the notice printer."""
+def _report_with_notes() -> Callable[[Any], None]:
+    """Notices as the other commands print them, notes prefixed, progress padded over a
+    longer line before it."""
+    base = _reporter()
+    widest = 0
 
-    def report_with_notes() -> Callable[[Any], None]:
-        base = reporter()
-        widest = 0
+    def report(notice: Any) -> None:
+        nonlocal widest
+        from dataclasses import replace
 
-        def report(notice: Any) -> None:
-            nonlocal widest
-            from dataclasses import replace
+        from ..errors import render
 
-            from .errors import render
+        text = render(notice.pieces, spell)
+        if notice.kind == "note":
+            print(f"idc-sql: note: {text}", file=sys.stderr)
+            return
+        if notice.kind == "progress":
+            widest = max(widest, len(text))
+            notice = replace(notice, pieces=(text.ljust(widest),))
+        base(notice)
 
-            text = render(notice.pieces, spell)
-            if notice.kind == "note":
-                print(f"idc-sql: note: {text}", file=sys.stderr)
-                return
-            if notice.kind == "progress":  # blanks over what a longer line left behind
-                widest = max(widest, len(text))
-                notice = replace(notice, pieces=(text.ljust(widest),))
-            base(notice)
+    return report
 
-        return report
 
-    def download(args: argparse.Namespace) -> int:
-        from .downloads import fetch, plan
+def _download(args: argparse.Namespace) -> int:
+    from ..downloads import fetch, plan
 
-        if args.dry_run:
-            p = plan(args.source, args.dest, cloud=args.cloud, endpoint_url=args.endpoint_url)
-            for note in p.notes + p.problems:
-                print(f"idc-sql: note: {note}", file=sys.stderr)
-            for line in p.lines():
-                print(line)
-            return 0
-        done = fetch(
-            args.source,
-            args.dest,
-            cloud=args.cloud,
-            endpoint_url=args.endpoint_url,
-            workers=args.workers,
-            retries=args.retries,
-            timeout=args.timeout,
-            sign_requests=args.sign_request,
-            report=report_with_notes(),
-        )
-        lines = done.lines()
-        if done.ok:
-            print("\n".join(lines))
-            return 0
-        print(f"idc-sql: error: {lines[0]}", file=sys.stderr)
-        print("\n".join(lines[1:]), file=sys.stderr)
-        return 1
-
-    def manifest(args: argparse.Namespace) -> int:
-        from .manifests_in import inspect
-
-        found = inspect(args.file)
-        if args.json:
-            print(json.dumps(found.as_dict(), indent=2))
-        else:
-            print("\n".join(found.lines()))
+    if args.dry_run:
+        p = plan(args.source, args.dest, cloud=args.cloud, endpoint_url=args.endpoint_url)
+        for note in p.notes + p.problems:
+            print(f"idc-sql: note: {note}", file=sys.stderr)
+        for line in p.lines():
+            print(line)
         return 0
-
-    def cite(args: argparse.Namespace) -> int:
-        from .citations import FORMATS, cite
-
-        credits = cite(args.source)
-        print(FORMATS[args.format](credits), end="" if args.format in ("bibtex", "csv") else "\n")
-        warn_non_commercial(credits.licenses.values())
+    done = fetch(
+        args.source,
+        args.dest,
+        cloud=args.cloud,
+        endpoint_url=args.endpoint_url,
+        workers=args.workers,
+        retries=args.retries,
+        timeout=args.timeout,
+        sign_requests=args.sign_request,
+        report=_report_with_notes(),
+    )
+    lines = done.lines()
+    if done.ok:
+        print("\n".join(lines))
         return 0
+    print(f"idc-sql: error: {lines[0]}", file=sys.stderr)
+    print("\n".join(lines[1:]), file=sys.stderr)
+    return 1
 
-    return {"download": download, "manifest": manifest, "cite": cite}
+
+def _manifest(args: argparse.Namespace) -> int:
+    from ..manifests_in import inspect
+
+    found = inspect(args.file)
+    if args.json:
+        print(json.dumps(found.as_dict(), indent=2))
+    else:
+        print("\n".join(found.lines()))
+    return 0
+
+
+def _cite(args: argparse.Namespace) -> int:
+    from ..citations import FORMATS, cite
+
+    credits = cite(args.source)
+    print(FORMATS[args.format](credits), end="" if args.format in ("bibtex", "csv") else "\n")
+    warn_non_commercial(credits.licenses.values())
+    return 0
 
 
 def print_licenses(result: Any, out: Any) -> None:
     """The license split of a run's result, and a warning for a non-commercial part."""
-    from .citations import license_split
-    from .cost import size
+    from ..citations import license_split
+    from ..cost import size
 
     shares = license_split(result)
     if not shares:
@@ -202,7 +186,7 @@ def print_licenses(result: Any, out: Any) -> None:
 
 def warn_non_commercial(shares: Any) -> None:
     """One line on standard error when any part of a cohort forbids commercial use."""
-    from .cost import size
+    from ..cost import size
 
     restricted = [s for s in shares if s.non_commercial]
     if not restricted or sys.stderr is None:
