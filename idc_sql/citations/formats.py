@@ -135,8 +135,8 @@ def as_json(credits: Credits) -> str:
 def as_text(credits: Credits) -> str:
     out = [
         f"{credits.name}: {credits.series:,} series, {size(credits.size_bytes)}, from "
-        f"{len(credits.collections):,} collections and {len(credits.analysis_results):,} "
-        "analysis results. Cite:",
+        f"{_count(len(credits.collections), 'collection')} and "
+        f"{_count(len(credits.analysis_results), 'analysis result')}. Cite:",
         "",
         f"[1] {IDC_TEXT}",
     ]
@@ -156,6 +156,10 @@ def as_text(credits: Credits) -> str:
     if credits.unknown:
         out.append(f"({credits.unknown:,} series are not in the installed index: not credited)")
     return "\n".join(out)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n:,} {thing}" + ("" if n == 1 else "s")
 
 
 def _key(s: Source, taken: set[str]) -> str:
