@@ -113,8 +113,8 @@ def plan(
     endpoint_url: str | None = None,
     engine: LocalEngine | None = None,
 ) -> Plan:
-    """What downloading ``source`` (a manifest path, or a cohort specification) into ``dest``
-    would fetch; fetches nothing."""
+    """What downloading ``source`` (a manifest path or one read, or a cohort specification)
+    into ``dest`` would fetch; fetches nothing."""
     where = _dest(dest)
     chosen = _cloud(cloud)
     found = from_source(source, chosen, engine)
@@ -149,9 +149,10 @@ def fetch(
     started = time.monotonic()
     chosen = _cloud(cloud)
     transfer = Transfer(endpoint_url or chosen.endpoint, workers, retries, timeout, sign_requests)
-    fresh = _fresh(source, _dest(dest), chosen)
-    if fresh is not None:
-        p, outcome, progress = _fetch_fresh(fresh, _dest(dest), chosen, transfer, report, engine)
+    if not names_a_spec(source):
+        source = read_manifest(source)  # once
+    if isinstance(source, Manifest) and _fresh(source, _dest(dest), chosen):
+        p, outcome, progress = _fetch_fresh(source, _dest(dest), chosen, transfer, report, engine)
     else:
         p = plan(source, dest, cloud=cloud, endpoint_url=endpoint_url, engine=engine)
         for note in p.notes:
@@ -200,20 +201,15 @@ def _transfer(
     return outcome
 
 
-def _fresh(source: Any, dest: Path, cloud: Cloud) -> Manifest | None:
-    """``source`` read, when its download can start before the index is read: a manifest
-    in ``cloud``'s own URLs, giving every series a folder of its own, none there yet."""
-    if names_a_spec(source):
-        return None
-    manifest = read_manifest(source)
+def _fresh(manifest: Manifest, dest: Path, cloud: Cloud) -> bool:
+    """Whether the download of ``manifest`` can start before the index is read: it is in
+    ``cloud``'s own URLs and gives every series a folder of its own, none there yet."""
     entries = first_entries(manifest)[0]
     if not entries or not own_folders(e.destination for e in entries.values()):
-        return None
+        return False
     if any(e.scheme != cloud.scheme for e in entries.values()):
-        return None
-    if any((dest / str(manifest_folder(e.destination))).exists() for e in entries.values()):
-        return None
-    return manifest
+        return False
+    return not any((dest / str(manifest_folder(e.destination))).exists() for e in entries.values())
 
 
 def _fetch_fresh(

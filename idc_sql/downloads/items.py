@@ -71,6 +71,8 @@ class Items:
 
 def from_source(source: Any, cloud: Cloud, engine: LocalEngine | None = None) -> Items:
     """The items of a manifest file, or of a specification (run on the local engine)."""
+    if isinstance(source, Manifest):
+        return from_manifest(source, cloud, engine)
     if names_a_spec(source):
         return from_cohort(source, cloud, engine)
     return from_manifest(read_manifest(source), cloud, engine)
