@@ -138,6 +138,7 @@ def test_what_a_series_still_needs(tmp_path: Path) -> None:
 def test_leftovers_of_an_interrupted_s5cmd_are_swept(tmp_path: Path) -> None:
     for name in ("a.dcm", "a.dcm1234567", "b.dcm99", "c.txt1", "dcm5"):
         (tmp_path / name).write_bytes(b"x")
+    assert look(tmp_path) == (1, 1, 2)
     assert sweep(tmp_path) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.dcm", "c.txt1", "dcm5"]
 

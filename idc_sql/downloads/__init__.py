@@ -158,7 +158,7 @@ def fetch(
         for note in p.notes:
             report(Notice("note", (note,)))
         for step in p.to_fetch:
-            if step.state == "partial":
+            if step.on_disk.leftovers:
                 sweep(p.dest / step.item.folder)
         progress = Progress(report, {s.item.crdc_series_uuid: _expected(s) for s in p.to_fetch})
         outcome = _transfer(p.to_fetch, p.dest, transfer, progress)

@@ -17,24 +17,28 @@ _PARTIAL = re.compile(r".+\.dcm\d+")
 
 
 class OnDisk(NamedTuple):
-    """How many DICOM files a folder holds, and their bytes."""
+    """How many DICOM files a folder holds, their bytes, and how many files an interrupted
+    s5cmd left half-written there."""
 
     files: int
     bytes: int
+    leftovers: int = 0
 
 
 def look(folder: Path) -> OnDisk:
     """The ``*.dcm`` regular files directly in ``folder`` (none when it does not exist)."""
-    files = size = 0
+    files = size = leftovers = 0
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
                 if entry.name.endswith(".dcm") and entry.is_file(follow_symlinks=False):
                     files += 1
                     size += entry.stat(follow_symlinks=False).st_size
+                elif _PARTIAL.fullmatch(entry.name):
+                    leftovers += 1
     except (FileNotFoundError, NotADirectoryError):
         pass
-    return OnDisk(files, size)
+    return OnDisk(files, size, leftovers)
 
 
 def files_in(folder: Path) -> list[Path]:

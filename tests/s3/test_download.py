@@ -105,6 +105,8 @@ def test_resume_fetches_only_what_is_missing(moto_s3: MotoS3, tmp_path: Path) ->
     leftover.write_bytes(b"partial")
     for f in (dest / gone[0].folder).iterdir():
         f.unlink()
+    gone_leftover = dest / gone[0].folder / "x.dcm1234"  # in a folder holding nothing else
+    gone_leftover.write_bytes(b"partial")
     refetch = {first[0].name, second[1].name} | {
         k.rsplit("/", 1)[1] for k in stored if gone[0].crdc_series_uuid in k
     }
@@ -125,6 +127,7 @@ def test_resume_fetches_only_what_is_missing(moto_s3: MotoS3, tmp_path: Path) ->
     assert not [r for r in requests if any(s.crdc_series_uuid in r[1] for s in whole)]
     assert on_disk(dest) == expected_files(series, stored)
     assert not leftover.exists()
+    assert not gone_leftover.exists()
 
 
 def test_interrupted_download_resumes(moto_s3: MotoS3, tmp_path: Path) -> None:
