@@ -162,6 +162,8 @@ def fetch(
                 sweep(p.dest / step.item.folder)
         progress = Progress(report, {s.item.crdc_series_uuid: _expected(s) for s in p.to_fetch})
         outcome = _transfer(p.to_fetch, p.dest, transfer, progress)
+    for said in outcome.other[:5]:  # what s5cmd said of no series in particular
+        report(Notice("note", (f"s5cmd: {said}",)))
     problems = [Problem(text) for text in p.problems]
     problems += verify([s.item for s in p.steps], p.dest, outcome.failures)
     return Report(
