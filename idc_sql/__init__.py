@@ -33,10 +33,12 @@ __all__ = [
     "compile_template",
     "count",
     "diff",
+    "download",
     "engine",
     "estimate",
     "estimate_template",
     "fields",
+    "inspect_manifest",
     "list_templates",
     "load_spec",
     "load_template",
@@ -54,6 +56,8 @@ _LAZY = {
     "Notice": "settings",
     "Settings": "settings",
     "count": "api",
+    "download": "downloads",
+    "inspect_manifest": "manifests_in",
     "diff": "api",
     "fields": "api",
     "run": "api",
@@ -79,8 +83,10 @@ _LAZY = {
 if TYPE_CHECKING:
     from .api import compile, count, diff, engine, estimate, fields, run
     from .compiler import Compiled
+    from .downloads import download
     from .engines.base import Engine
     from .errors import IdcSqlError, SpecError, UnsupportedError
+    from .manifests_in import inspect_manifest
     from .pipeline import Estimate
     from .result import CohortResult
     from .settings import Notice, Settings

@@ -150,6 +150,20 @@ class CostError(EngineError):
     exit_code = 2
 
 
+class DownloadError(IdcSqlError):
+    """A download could not run to its end (an endpoint that cannot be reached or went
+    silent); what arrived is kept."""
+
+
+class IncompleteDownload(DownloadError):
+    """A download ended, but what is on disk is not every file of every series."""
+
+    def __init__(self, *pieces: Piece, report: Any = None) -> None:
+        super().__init__(*pieces)
+        #: the download's report (:class:`idc_sql.downloads.Report`): what is where, what lacks
+        self.report = report
+
+
 class OutputError(IdcSqlError):
     """A result could not be written."""
 

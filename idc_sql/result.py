@@ -72,6 +72,7 @@ class CohortResult:
         self.provenance = provenance
         self._hints = hints
         self._summary: Summary | None = None
+        self._licenses: list[tuple[str | None, int, float]] = []
 
     # the rows' interface, for writers
     @property
@@ -123,14 +124,19 @@ class CohortResult:
                     )
                 )
 
-            series, collections, total = one(
+            aggregates = [
                 exp.Count(this=exp.Star()),
                 distinct("collection_id"),
                 exp.Coalesce(
                     this=exp.Sum(this=exp.column("series_size_MB")),
                     expressions=[exp.Literal.number(0)],
                 ),
-            )
+            ]
+            if "license_short_name" in self.fields:  # the license split, in the same scan
+                totals, self._licenses = self._by_license(cohort, aggregates)
+            else:
+                totals = one(*aggregates)
+            series, collections, total = totals
             (studies,) = one(distinct("StudyInstanceUID"))
             (patients,) = one(distinct("collection_id", "PatientID"))
             self._summary = Summary(
@@ -141,6 +147,38 @@ class CohortResult:
                 size_mb=float(total),
             )
         return self._summary
+
+    @property
+    def licenses(self) -> list[tuple[str | None, int, float]]:
+        """(license, series, size in MB) under each license, most series first, when the rows
+        carry ``license_short_name`` (else empty)."""
+        _ = self.summary
+        return self._licenses
+
+    def _by_license(
+        self, cohort: exp.Expr, totals: list[exp.Expr]
+    ) -> tuple[tuple[Any, ...], list[tuple[str | None, int, float]]]:
+        """``totals`` over the cohort and per license: GROUPING SETS ((), (license))."""
+        key = exp.column("license_short_name")
+        grouping = exp.func("grouping", key.copy())
+        query = exp.select(key, grouping, *totals).from_(cohort.copy())
+        query.set(
+            "group",
+            exp.Group(
+                grouping_sets=[
+                    exp.GroupingSets(
+                        expressions=[exp.Tuple(expressions=[]), exp.Tuple(expressions=[key.copy()])]
+                    )
+                ]
+            ),
+        )
+        rows = self.fetch(query)
+        overall = next(tuple(r[2:]) for r in rows if r[1])
+        split = sorted(
+            ((r[0], int(r[2]), float(r[4])) for r in rows if not r[1]),
+            key=lambda t: (-t[1], t[0] or ""),
+        )
+        return overall, split
 
     def empty_hints(self) -> list[str]:
         """When the cohort selects nothing: the values it asks for that no series holds, each

@@ -18,7 +18,7 @@ from .. import __version__
 from ..errors import IdcSqlError
 from ..targets import DEFAULT, TARGETS
 from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
-from . import common
+from . import common, files
 from .commands import _compile, _count, _fields, _schema, _validate
 from .common import FLAGS, _execute, _explain_empty, _print_summary, spell
 from .history import _diff
@@ -150,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ui = {"reporter": common._reporter, "spell": spell}
     add_commands(sub, engine_arg, ui, {"run": run, "compile": comp, "validate": val})
+    files.add_parsers(sub)
     return parser
 
 
@@ -228,7 +229,7 @@ def _run(args: argparse.Namespace) -> int:
     spec = api.as_spec(args.spec, allow_outside=args.allow_outside)
     fmt = resolve_format(args.output, args.format)
     placed = {"destination": args.destination, "layout": args.layout, "cloud": args.cloud}
-    also = needs(fmt, **placed)
+    also = (*needs(fmt, **placed), *files.LICENSE_FIELDS)
     output = args.output or default_name(spec.name, fmt)
     for path in reversed(paths_written(output, fmt)):  # a sidecar, then the output itself
         target = check_output(path)
@@ -245,6 +246,7 @@ def _run(args: argparse.Namespace) -> int:
     if report is None:  # started with it closed: print() would fall back to standard output
         return 0
     _print_summary(result, report)
+    files.print_licenses(result, report)
     if output != "-":
         print(f"wrote {target.shown} ({fmt}, {result.summary.series:,} series)", file=report)
         if fmt == "s5cmd" and result.summary.series:
@@ -264,6 +266,9 @@ _COMMANDS = {
     "validate": _validate,
     "fields": _fields,
     "schema": _schema,
+    "download": files._download,
+    "manifest": files._manifest,
+    "cite": files._cite,
 }
 
 

@@ -26,6 +26,12 @@ FLAGS = {
     "index_dir": "--index-dir",
     "param": "--param",
     "idc_version": "--idc-version",
+    "dest": "--dest",
+    "endpoint_url": "--endpoint-url",
+    "workers": "--workers",
+    "timeout": "--timeout",
+    "retries": "--retries",
+    "sign_requests": "--sign-request",
 }
 #: options the command line takes from the environment only
 ENVIRONMENT = {"deadline": "IDC_SQL_BIGQUERY_DEADLINE"}

@@ -223,6 +223,38 @@ def populate_idc_layout(
                 client.delete_object(Bucket=bucket, Key=obj["Key"])
         for key in sorted(wanted):
             body = instance_body(key.split("/")[1].removesuffix(".dcm"))
-            client.put_object(Bucket=bucket, Key=key, Body=body)
+            client.put_object(Bucket=bucket, Key=key, Body=body, ACL="public-read")
         keys[series_uuid] = sorted(wanted)
     return keys
+
+
+def sized_bodies(crdc_series_uuid: str, n: int, total: int) -> dict[str, bytes]:
+    """Object key -> body of a series of ``n`` instances holding ``total`` bytes in all.
+
+    Each body is the instance's usual content (:func:`instance_body`), cut or padded with zero
+    bytes to its share of ``total`` (the first takes the remainder), so that a download can be
+    checked against the size the index gives for a real series.
+    """
+    share, extra = divmod(total, n)
+    bodies = {}
+    for i in range(n):
+        instance = instance_uuid(crdc_series_uuid, i)
+        length = share + (extra if i == 0 else 0)
+        body = instance_body(instance)[:length]
+        bodies[f"{crdc_series_uuid}/{instance}.dcm"] = body + b"\0" * (length - len(body))
+    return bodies
+
+
+def populate_sized(client: S3Client, series: list[tuple[str, str, int, int]]) -> dict[str, bytes]:
+    """Store each (bucket, crdc_series_uuid, n, total_bytes) as n public objects of
+    :func:`sized_bodies`; returns every key stored (``bucket/key``) -> body."""
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    stored = {}
+    for bucket, series_uuid, n, total in series:
+        if bucket not in existing:
+            client.create_bucket(Bucket=bucket)
+            existing.add(bucket)
+        for key, body in sized_bodies(series_uuid, n, total).items():
+            client.put_object(Bucket=bucket, Key=key, Body=body, ACL="public-read")
+            stored[f"{bucket}/{key}"] = body
+    return stored
