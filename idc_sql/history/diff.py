@@ -153,7 +153,7 @@ class Diff:
             return exp.alias_(exp.column(source, quoted=True), name, quoted=True)
 
         names = tuple(dict.fromkeys((*self.columns, "change")))
-        query = (
+        chosen = (
             exp.select(*(column(n) for n in names))
             .from_(self.rows.query.subquery("d"))
             .where(
@@ -162,6 +162,12 @@ class Diff:
                     expressions=[exp.Literal.string(k) for k in kinds],
                 )
             )
+        )
+        # the renamed columns read from a subquery: a writer replaces the outer query's
+        # columns with the names it wants, which must then mean the old version's values
+        query = (
+            exp.select(*(exp.column(n, quoted=True) for n in names))
+            .from_(chosen.subquery("p"))
             .order_by(*(exp.column(c) for c in ORDER))
         )
         rows = Rows(self.rows.connection, query, dict(self.rows.params), release, label=what)
