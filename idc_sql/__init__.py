@@ -35,7 +35,10 @@ __all__ = [
     "fields",
     "load_spec",
     "parse_spec",
+    "refresh",
     "run",
+    "snapshot",
+    "snapshots",
 ]
 
 _LAZY = {
@@ -50,6 +53,9 @@ _LAZY = {
     "diff": "api",
     "fields": "api",
     "run": "api",
+    "refresh": "api",
+    "snapshot": "api",
+    "snapshots": "api",
     "load_spec": "spec",
     "parse_spec": "spec",
     "CohortSpec": "spec",
@@ -63,7 +69,18 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .api import compile, count, diff, engine, estimate, fields, run
+    from .api import (
+        compile,
+        count,
+        diff,
+        engine,
+        estimate,
+        fields,
+        refresh,
+        run,
+        snapshot,
+        snapshots,
+    )
     from .compiler import Compiled
     from .engines.base import Engine
     from .errors import IdcSqlError, SpecError, UnsupportedError

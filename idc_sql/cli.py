@@ -3,6 +3,8 @@
 Exit codes: 0 success, 1 a failure while running, 2 a usage or specification error (or a
 query the cost guard refused), 130 interrupted, 141 the reader of standard output went away,
 143 / 129 terminated (SIGTERM / SIGHUP) while writing: the output was left as it was.
+``refresh`` adds 3 (a cohort changed) and 75 (another refresh held the state's lock); see
+:mod:`idc_sql.cli_refresh`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, cli_refresh
 from .errors import IdcSqlError, Option
 from .summary import human_size
 from .targets import DEFAULT, TARGETS
@@ -32,6 +34,9 @@ FLAGS = {
     "destination": "--destination",
     "format": "--format",
     "allow_outside": "--allow-outside",
+    "state": "--state",
+    "idc_version": "--idc-version",
+    "wait": "--wait",
 }
 #: options the command line takes from the environment only
 ENVIRONMENT = {"deadline": "IDC_SQL_BIGQUERY_DEADLINE"}
@@ -158,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     dif.add_argument("--json", action="store_true", help="print the change as JSON")
     engine_arg(dif)
 
+    cli_refresh.add_parsers(sub, engine_arg)
     sub.add_parser("schema", help="print the JSON Schema of a specification")
     return parser
 
@@ -507,6 +513,8 @@ _COMMANDS = {
     "validate": _validate,
     "fields": _fields,
     "schema": _schema,
+    "refresh": lambda args: cli_refresh.refresh(args, _open_engine, spell),
+    "history": cli_refresh.history,
 }
 
 
