@@ -109,8 +109,9 @@ class State:
 
     @classmethod
     def open(cls, path: str | Path, *, create: bool) -> State:
-        """The state at ``path``; ``create`` makes the folder (and its parents) if missing."""
-        root = Path(path)
+        """The state at ``path``; ``create`` makes the folder (and its parents) if missing.
+        Its paths are absolute, so that what a refresh reports may be used from anywhere."""
+        root = Path(path).absolute()
         if create:
             try:
                 root.mkdir(parents=True, exist_ok=True)
