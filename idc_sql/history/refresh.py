@@ -191,11 +191,10 @@ def refresh_cohort(
         )
     digest = cohort_digest(spec)
     now = snapshot.materialized(rows, "refresh_now")
-    tables = [now]
     try:
         before = _release_of(last)
         previous = state.folder(spec.name, last.snapshot) / FILES[0] if last else None
-        change, delta = snapshot.compare(
+        change = snapshot.compare(
             rows,
             now,
             previous,
@@ -204,7 +203,6 @@ def refresh_cohort(
             digest=digest,
             engine=engine.target.name,
         )
-        tables.append(delta)
         series, total_mb = snapshot.totals(rows, now)
         counts = change.counts
         spec_changed = last is not None and last.digest != digest
@@ -239,7 +237,7 @@ def refresh_cohort(
         _write(spec, result, state, outcome, change, rows, now, destination, last)
         return outcome
     finally:
-        snapshot.drop(rows, *tables)
+        snapshot.drop(rows, now)
 
 
 def _release_of(entry: Entry | None) -> Release:

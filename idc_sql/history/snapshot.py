@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from ..errors import StateError
+from ..errors import EngineError, StateError
 from .diff import ORDER, Diff, joined
 
 if TYPE_CHECKING:
@@ -64,9 +64,9 @@ def compare(
     before: Release,
     digest: str,
     engine: str,
-) -> tuple[Diff, str]:
+) -> Diff:
     """The change from the snapshot ``previous`` (None: nothing yet, every series is added)
-    to the cohort in table ``now``, as a :class:`Diff` over a new table (its name too)."""
+    to the cohort in table ``now``."""
     from ..compiler import Compiled
     from ..engines.base import Rows as RowsType
 
@@ -93,21 +93,9 @@ def compare(
 
     after = rows.release
     change = joined(query(tree, params, before), query(exp.select(*kept).from_(now), {}, after))
-    name = f"refresh_delta_{uuid.uuid4().hex[:12]}"
-    create = exp.Create(this=exp.table_(name), kind="TABLE", expression=change.tree)
-    try:
-        RowsType(rows.connection, exp.select(exp.Star()).from_(now), change.params, after).execute(
-            create
-        )
-    except Exception as e:  # the snapshot file: gone, damaged, or not one of ours
-        if previous is None:
-            raise
-        raise StateError(
-            f"the snapshot {previous} cannot be compared with: {e}; the state is damaged"
-        ) from e
-    delta = RowsType(
-        rows.connection, exp.select(exp.Star()).from_(name), {}, after, label=f"{cohort} changes"
-    )
+    # not materialized: the counts read it once, each delta file its own series
+    assert isinstance(change.tree, exp.Query)
+    delta = RowsType(rows.connection, change.tree, change.params, after, label=f"{cohort} changes")
     found = Diff(
         cohort=cohort,
         before=before,
@@ -119,7 +107,13 @@ def compare(
         sql=change.sql,
         params=change.params,
     )
-    return found, name
+    try:
+        found.counts  # noqa: B018 - read now: a damaged snapshot fails here, before any write
+    except EngineError as e:  # the snapshot file: gone, damaged, or not one of ours
+        raise StateError(
+            f"the snapshot {previous} cannot be compared with: {e}; the state is damaged"
+        ) from e
+    return found
 
 
 def part(
@@ -162,7 +156,13 @@ def part(
         .from_(chosen.subquery("p"))
         .order_by(*(exp.column(c) for c in ORDER))
     )
-    rows = Rows(change.rows.connection, query, {}, provenance.settled, label=provenance.cohort)
+    rows = Rows(
+        change.rows.connection,
+        query,
+        dict(change.rows.params),
+        provenance.settled,
+        label=provenance.cohort,
+    )
     return CohortResult(rows, tuple(names), provenance)
 
 
