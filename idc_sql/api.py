@@ -39,14 +39,17 @@ if TYPE_CHECKING:
 SpecLike = Spec | Mapping[str, Any] | str | Path
 
 
-def as_spec(spec: SpecLike) -> Spec:
-    """A specification from a spec object, a mapping, or a path to a YAML or JSON file."""
+def as_spec(spec: SpecLike, *, allow_outside: bool = False) -> Spec:
+    """A specification from a spec object, a mapping, or a path to a YAML or JSON file.
+
+    ``allow_outside`` lets a set's members live outside the spec's folder.
+    """
     if isinstance(spec, CohortSpec | SetSpec):
         return spec
     if isinstance(spec, Mapping):
-        return parse_spec(spec)
+        return parse_spec(spec, allow_outside=allow_outside)
     if isinstance(spec, str | Path):
-        return load_spec(spec)
+        return load_spec(spec, allow_outside=allow_outside)
     raise UsageError(f"a specification is a spec, a mapping or a file path, not {type(spec)!r}")
 
 
@@ -67,7 +70,11 @@ def _engine(which: str | Engine, options: Mapping[str, Any], report: Reporter | 
 
 
 def compile(  # mirrors `idc-sql compile` (shadows the builtin inside this module only)
-    spec: SpecLike, engine: str = DEFAULT, *, project: str | None = None
+    spec: SpecLike,
+    engine: str = DEFAULT,
+    *,
+    project: str | None = None,
+    allow_outside: bool = False,
 ) -> Compiled:
     """Compile ``spec`` to SQL and bound parameters for ``engine``; needs no connection.
 
@@ -77,7 +84,9 @@ def compile(  # mirrors `idc-sql compile` (shadows the builtin inside this modul
 
     options = {"data_project": project} if project and target(engine).options else {}
     eng = open_engine(engine, options)
-    _, compiled = prepare(as_spec(spec), eng, also=all_needs(), connect=False)
+    _, compiled = prepare(
+        as_spec(spec, allow_outside=allow_outside), eng, also=all_needs(), connect=False
+    )
     return compiled
 
 
@@ -87,6 +96,7 @@ def run(
     *,
     also: tuple[str, ...] | None = None,
     report: Reporter | None = None,
+    allow_outside: bool = False,
     **options: Any,
 ) -> CohortResult:
     """Run ``spec`` on ``engine`` and return its result.
@@ -99,7 +109,10 @@ def run(
 
     eng = _engine(engine, options, report)
     outcome = run_pipeline(
-        as_spec(spec), eng, also=all_needs() if also is None else also, report=report
+        as_spec(spec, allow_outside=allow_outside),
+        eng,
+        also=all_needs() if also is None else also,
+        report=report,
     )
     assert not isinstance(outcome, Estimate)
     return outcome
@@ -110,13 +123,15 @@ def estimate(
     engine: str | Engine = DEFAULT,
     *,
     report: Reporter | None = None,
+    allow_outside: bool = False,
     **options: Any,
 ) -> Estimate:
     """The query ``spec`` compiles to and what it would cost; runs nothing."""
     from .writers import all_needs
 
     eng = _engine(engine, options, report)
-    outcome = run_pipeline(as_spec(spec), eng, also=all_needs(), dry_run=True, report=report)
+    spec = as_spec(spec, allow_outside=allow_outside)
+    outcome = run_pipeline(spec, eng, also=all_needs(), dry_run=True, report=report)
     assert isinstance(outcome, Estimate)
     return outcome
 
@@ -128,6 +143,7 @@ def diff(
     engine: str | Engine = DEFAULT,
     *,
     report: Reporter | None = None,
+    allow_outside: bool = False,
     **options: Any,
 ) -> Diff:
     """What changed in ``spec``'s cohort from release ``before`` to ``after`` (a number or
@@ -138,7 +154,12 @@ def diff(
 
     eng = _engine(engine, options, report)
     return diff_cohort(
-        as_spec(spec), eng, _release(before), _release(after), also=all_needs(), report=report
+        as_spec(spec, allow_outside=allow_outside),
+        eng,
+        _release(before),
+        _release(after),
+        also=all_needs(),
+        report=report,
     )
 
 
@@ -150,6 +171,9 @@ def refresh(
     idc_version: int | str | None = None,
     wait: float = 60.0,
     destination: str | None = None,
+    layout: str | None = None,
+    cloud: str | None = None,
+    allow_outside: bool = False,
     report: Reporter | None = None,
     **options: Any,
 ) -> list[Refreshed]:
@@ -163,12 +187,14 @@ def refresh(
     eng = _engine(engine, options, report)
     version = None if idc_version is None else _release(idc_version)
     return refresh_cohorts(
-        [as_spec(s) for s in many],
+        [as_spec(s, allow_outside=allow_outside) for s in many],
         eng,
         state,
         idc_version=version,
         wait=wait,
         destination=destination,
+        layout=layout,
+        cloud=cloud,
         report=report,
     )
 
@@ -200,9 +226,11 @@ def _release(value: int | str) -> int | Literal["current"]:
     raise UsageError(f"a release is a number (1, 2, ...) or 'current', not {value!r}")
 
 
-def count(spec: SpecLike, engine: str | Engine = DEFAULT, **options: Any) -> Summary:
+def count(
+    spec: SpecLike, engine: str | Engine = DEFAULT, *, allow_outside: bool = False, **options: Any
+) -> Summary:
     """How many series, studies, patients and collections ``spec`` selects, and their size."""
-    return run(spec, engine, also=(), **options).summary
+    return run(spec, engine, also=(), allow_outside=allow_outside, **options).summary
 
 
 def fields(pattern: str | None = None, engine: str | None = None) -> list[Field]:

@@ -17,6 +17,7 @@ A message may name an option the caller can change. The library speaks of its pa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,45 @@ def render(pieces: tuple[Piece, ...], spell: Spelling | None = None) -> str:
     )
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character that is not printable shown as an escape (as ``repr`` does).
+
+    >>> printable("a\tb\x00c\u2028d é")
+    'a\\tb\\x00c\\u2028d é'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(c: str) -> str:
+    code = ord(c)
+    if c in _ESCAPES:
+        return _ESCAPES[c]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+#: a place longer than this many parts (keys and [indexes]) is shortened in the middle
+_LONGEST_PLACE = 12
+_PART = re.compile(r"\[\d+\]|[^.\[]+")
+
+
+def _short(location: str) -> str:
+    """``location`` with the middle of a long path left out: never hundreds of words."""
+    origin, sep, path = location.rpartition(": ")
+    spans = [m.span() for m in _PART.finditer(path)]
+    if len(spans) <= _LONGEST_PLACE:
+        return location
+    head, tail = spans[4][1], spans[-3][0]
+    omitted = len(spans) - 8
+    return f"{origin}{sep}{path[:head]}…({omitted} more)…{path[tail:].removeprefix('.')}"
+
+
 class IdcSqlError(Exception):
     """Root of every error idc-sql raises on purpose."""
 
@@ -65,15 +105,23 @@ class UsageError(IdcSqlError):
 
 
 class SpecError(IdcSqlError):
-    """A cohort specification is malformed or means nothing.
+    r"""A cohort specification is malformed or means nothing.
 
     ``location`` names the place: the file and the path inside the specification,
-    e.g. ``cohort.yaml: where.all[2].SliceThickness.lte``.
+    e.g. ``cohort.yaml: where.all[2].SliceThickness.lte``. A long path is shortened in the
+    middle, and characters that are not printable are shown escaped, in the place and the message:
+
+    >>> print(SpecError("c.yaml: where" + ".not" * 70, "nested too deep"))
+    c.yaml: where.not.not.not.not…(63 more)…not.not.not: nested too deep
+    >>> print(SpecError("where.Moda\nlity\u2028", "unknown field 'Moda\x00'"))
+    where.Moda\nlity\u2028: unknown field 'Moda\x00'
     """
 
     exit_code = 2
 
     def __init__(self, location: str, *message: Piece) -> None:
+        location = _short(printable(location))
+        message = tuple(printable(p) if isinstance(p, str) else p for p in message)
         self.location = location
         self.message = render(message)
         super().__init__(*((location, ": ", *message) if location else message))

@@ -175,8 +175,20 @@ class CohortResult:
     def __len__(self) -> int:
         return self.summary.series
 
-    def write(self, path: str, fmt: str | None = None, *, destination: str = ".") -> str:
-        """Write the result atomically (``fmt`` defaults from the suffix); returns the format."""
+    def write(
+        self,
+        path: str,
+        fmt: str | None = None,
+        *,
+        destination: str | None = None,
+        layout: str | None = None,
+        cloud: str | None = None,
+    ) -> str:
+        """Write the result atomically (``fmt`` defaults from the suffix); returns the format.
+
+        A manifest's series go to ``destination`` (default ``.``), laid out by ``layout``, read
+        from ``cloud`` (``aws`` or ``gcs``): see :func:`idc_sql.writers.write`.
+        """
         from .writers import write
 
-        return write(self, path, fmt, destination=destination)
+        return write(self, path, fmt, destination=destination, layout=layout, cloud=cloud)

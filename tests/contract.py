@@ -31,7 +31,7 @@ def by_collection(engine: Engine, release: Release, modality: str) -> Query:
     """Not a cohort: series counted by collection, straight over the engine's series source,
     with a bound parameter (what a saved template does)."""
     t = engine.target
-    source = t.table(t.series_source, release.dataset, release.project)
+    source = t.table(t.series_source, release.dataset, release.project, release.schema)
     series = exp.Count(this=exp.Distinct(expressions=[exp.column("SeriesInstanceUID")]))
     tree = (
         exp.select(exp.column("collection_id"), series.as_("n"))

@@ -3,6 +3,7 @@ and a state folder reduced to what must not depend on when or how often a refres
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,8 @@ class Delta:
     removed: set[str]
     revised: set[str]
     unchanged: set[str]
-    #: the manifest lines of what to fetch (added and revised, as ``after`` serves them)
-    fetch: set[str]
+    #: the (bucket, crdc_series_uuid) to fetch: added and revised, as ``after`` serves them
+    fetch: set[tuple[str, str]]
 
 
 def delta(before: pd.DataFrame, after: pd.DataFrame) -> Delta:
@@ -60,14 +61,29 @@ def delta(before: pd.DataFrame, after: pd.DataFrame) -> Delta:
     }
     added = new - old
     fetch = {
-        f"cp s3://{after.at[uid, 'aws_bucket']}/{after.at[uid, 'crdc_series_uuid']}/* ."
-        for uid in added | revised
+        (after.at[uid, "aws_bucket"], after.at[uid, "crdc_series_uuid"]) for uid in added | revised
     }
     return Delta(added, old - new, revised, both - revised, fetch)
 
 
 def manifest_lines(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if not line.startswith("#")]
+
+
+def manifest_series(path: Path) -> list[tuple[str, str]]:
+    """(bucket, crdc_series_uuid) of each line of an s5cmd manifest."""
+    found = []
+    for line in manifest_lines(path):
+        source = line.split()[1]  # cp s3://BUCKET/UUID/* DESTINATION
+        bucket, uuid, _ = source.removeprefix("s3://").split("/")
+        found.append((bucket, uuid))
+    return found
+
+
+def table(path: Path) -> pd.DataFrame:
+    """A csv that idc-sql wrote (comment lines first), indexed by SeriesInstanceUID."""
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
+    return pd.read_csv(io.StringIO("\n".join(lines)), dtype=str).set_index("SeriesInstanceUID")
 
 
 def state_signature(root: Path) -> dict[str, Any]:
@@ -104,5 +120,10 @@ def state_signature(root: Path) -> dict[str, Any]:
             meta.pop("when")
             files[rel] = (table.to_pylist(), meta)
         else:
-            files[rel] = [line for line in path.read_text().splitlines() if "recorded" not in line]
+            # comment lines tell when a file was written; changes.txt when its snapshot was
+            files[rel] = [
+                line
+                for line in path.read_text().splitlines()
+                if not line.startswith("#") and "recorded" not in line
+            ]
     return {"history": records, "files": files, "stray": stray}

@@ -121,7 +121,9 @@ def test_run_writes_an_s5cmd_manifest(folder: Path, rider_ct: dict[str, str]) ->
     uuids = [m.group(2) for m in lines]
     assert sorted(uuids) == sorted(rider_ct)
     assert {m.group(1) for m in lines} <= {"idc-open-data", "idc-open-data-cr", "idc-open-data-two"}
-    assert {m.group(3) for m in lines} == {"."}
+    # the default layout: every series in a folder of its own, ending in its uuid
+    for m in lines:
+        assert re.fullmatch(rf"rider_pilot/[\w.-]+/[\d.]+/CT_{m.group(2)}/", m.group(3))
     counts = _header_counts(header)
     assert counts["series"] == len(lines) == len(rider_ct)
     assert counts["collections"] == 1
@@ -160,12 +162,13 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(
     ) as process:
         assert process.stdout is not None
         assert process.stderr is not None
-        first = [process.stdout.readline() for _ in range(3)]
+        first = [process.stdout.readline() for _ in range(10)]
         process.stdout.close()
         errors = process.stderr.read().decode()
         assert process.wait(timeout=120) == 141
-    assert first[0].startswith(b"collection_id,")
-    assert len(first[2]) > 50
+    assert first[0].startswith(b"# idc-sql csv, 7 comment lines")
+    assert first[7].startswith(b"collection_id,")
+    assert len(first[9]) > 50
     assert errors == ""  # no traceback, no "Exception ignored": it stops as `cat` would
 
 
@@ -186,7 +189,7 @@ def test_output_through_a_pipe_is_complete(folder: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    rows = done.stdout.decode().splitlines()
+    rows = _table_body(done.stdout.decode())
     found = re.search(r"series\s+([\d,]+)", done.stderr.decode())
     assert found is not None
     series = int(found.group(1).replace(",", ""))
@@ -202,9 +205,20 @@ def _read_rows(path: Path, fmt: str) -> tuple[list[str], list[dict[str, object]]
     if fmt == "jsonl":
         rows = [json.loads(line) for line in text.splitlines()]
         return list(rows[0]), rows
-    reader = csv.DictReader(text.splitlines(), delimiter="\t" if fmt == "tsv" else ",")
+    reader = csv.DictReader(_table_body(text), delimiter="\t" if fmt == "tsv" else ",")
     rows = list(reader)
     return list(reader.fieldnames or []), rows
+
+
+def _table_body(text: str) -> list[str]:
+    """The lines of a csv or tsv file after its comment header, whose first line counts it."""
+    lines = text.splitlines()
+    counted = re.match(r"# idc-sql [ct]sv, (\d+) comment lines", lines[0])
+    assert counted, lines[0]
+    n = int(counted.group(1))
+    assert all(line.startswith("# ") for line in lines[:n])
+    assert not lines[n].startswith("#")
+    return lines[n:]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "parquet", "jsonl"])
@@ -217,6 +231,37 @@ def test_run_writes_tables(folder: Path, fmt: str, rider_ct: dict[str, str]) -> 
     assert {r["SeriesInstanceUID"] for r in rows} <= set(rider_ct.values())
     counts = [int(str(r["instanceCount"])) for r in rows]
     assert counts == sorted(counts, reverse=True)
+
+
+def test_jsonl_has_a_sidecar_and_manifest_json_its_own_suffix(folder: Path) -> None:
+    done = idc_sql("run", "small.yaml", "--format", "jsonl", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    sidecar = json.loads((folder / "small.jsonl.json").read_text())
+    assert sidecar["format"] == "jsonl"
+    assert sidecar["series"] == 5
+    assert sidecar["columns"] == SMALL_COLUMNS
+    done = idc_sql("run", "small.yaml", "--format", "manifest-json", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "wrote small.json (manifest-json, 5 series)" in done.stdout
+    document = json.loads((folder / "small.json").read_text())
+    assert len(document["series"]) == document["provenance"]["series"] == 5
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "rider-ct.yaml",
+        "small.json",
+        "small.jsonl",
+        "small.jsonl.json",
+        "small.yaml",
+    ]
+
+
+def test_a_manifest_for_gcs(folder: Path) -> None:
+    done = idc_sql("run", "small.yaml", "-o", "gcs.s5cmd", "--cloud", "gcs", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    endpoint = "--endpoint-url https://storage.googleapis.com"
+    assert f"download: s5cmd --no-sign-request {endpoint} run gcs.s5cmd\n" in done.stdout
+    header, lines = _manifest((folder / "gcs.s5cmd").read_text())
+    assert f"#   s5cmd --no-sign-request {endpoint} run gcs.s5cmd" in header
+    assert {m.group(1) for m in lines} <= {"idc-open-data", "idc-open-idc1", "idc-open-cr"}
 
 
 def test_format_overrides_the_suffix(folder: Path) -> None:
@@ -235,15 +280,16 @@ def test_run_to_standard_output(folder: Path) -> None:
     assert "small  (IDC v25" in done.stderr
     as_csv = idc_sql("run", "small.yaml", "-o", "-", "--format", "csv", cwd=folder)
     assert as_csv.returncode == 0, as_csv.stderr
-    rows = list(csv.DictReader(as_csv.stdout.splitlines()))
+    rows = list(csv.DictReader(_table_body(as_csv.stdout)))
     assert list(rows[0]) == SMALL_COLUMNS
     assert len(rows) == 5
     assert sorted(p.name for p in folder.iterdir()) == ["rider-ct.yaml", "small.yaml"]
 
 
-def test_destination_template(folder: Path, rider_ct: dict[str, str]) -> None:
-    template = "data/{collection_id}/{SeriesInstanceUID}/"
-    done = idc_sql("run", "rider-ct.yaml", "-o", "d.s5cmd", "--destination", template, cwd=folder)
+def test_destination_and_layout(folder: Path, rider_ct: dict[str, str]) -> None:
+    layout = "{collection_id}/{SeriesInstanceUID}/"
+    args = ("-o", "d.s5cmd", "--destination", "data/", "--layout", layout)
+    done = idc_sql("run", "rider-ct.yaml", *args, cwd=folder)
     assert done.returncode == 0, done.stderr
     _, lines = _manifest((folder / "d.s5cmd").read_text(encoding="utf-8"))
     assert len(lines) == len(rider_ct)
@@ -498,10 +544,11 @@ BAD = {
         {"spec.yaml": "name: bad\nidc_version: latest\n"},
         f"spec.yaml: idc_version: {VERSION}, got str 'latest'",
     ),
-    "version-24-on-local": Bad(
-        {"spec.yaml": "name: bad\nidc_version: 24\n"},
-        "spec.yaml: idc_version: the local index is IDC v25 (idc-index-data 25.0.5); v24 is on "
-        "BigQuery: run this cohort with --engine bigquery (dataset idc_v24)",
+    "version-26-on-local": Bad(
+        {"spec.yaml": "name: bad\nidc_version: 26\n"},
+        "spec.yaml: idc_version: the local index is IDC v25 (idc-index-data 25.0.5); v26 is not "
+        "published in it: run this cohort with --engine bigquery (dataset idc_v26) once IDC "
+        "publishes it, or install a newer index",
     ),
     "instance-field-on-local": Bad(
         _spec("  all:\n    - Modality: CT\n    - SliceThickness: {lte: 2.5}\n"),
@@ -548,32 +595,95 @@ BAD = {
     ),
     "destination-with-space": Bad(
         {"spec.yaml": GOOD},
-        "--destination 'my data/' holds a space, quote, # or backslash, which s5cmd cannot "
-        "read in a manifest line",
+        "--destination 'my data/' holds a space, control character, quote, #, backslash, brace "
+        "or wildcard, which s5cmd cannot read in a manifest line",
         args=("--destination", "my data/"),
         output="out.s5cmd",
         about_output=True,
     ),
-    "destination-unknown-field": Bad(
+    "destination-with-a-field": Bad(
         {"spec.yaml": GOOD},
-        "--destination names {BodyPartExamined}; a destination may name {collection_id}, "
-        "{PatientID}, {StudyInstanceUID}, {SeriesInstanceUID}, {Modality}, {crdc_series_uuid}",
-        args=("--destination", "data/{BodyPartExamined}/"),
+        "--destination 'data/{collection_id}/' holds a space, control character, quote, #, "
+        "backslash, brace or wildcard, which s5cmd cannot read in a manifest line; name fields "
+        "with --layout",
+        args=("--destination", "data/{collection_id}/"),
         output="out.s5cmd",
         about_output=True,
     ),
-    "destination-unclosed-brace": Bad(
+    "layout-unknown-field": Bad(
         {"spec.yaml": GOOD},
-        "--destination 'data/{collection_id': expected '}' before end of string",
-        args=("--destination", "data/{collection_id"),
+        "--layout 'data/{BodyPartExamind}/' names {BodyPartExamind}, which is not a field; "
+        "did you mean {BodyPartExamined}?",
+        args=("--layout", "data/{BodyPartExamind}/"),
+        output="out.s5cmd",
+        about_output=True,
+    ),
+    "layout-unclosed-brace": Bad(
+        {"spec.yaml": GOOD},
+        "--layout 'data/{collection_id': expected '}' before end of string",
+        args=("--layout", "data/{collection_id"),
+        output="out.s5cmd",
+        about_output=True,
+    ),
+    "layout-conversion": Bad(
+        {"spec.yaml": GOOD},
+        "--layout '{PatientID!r}' converts a field ({PatientID!r}); conversions (!r) are not "
+        "supported: name the field only, {PatientID}",
+        args=("--layout", "{PatientID!r}"),
+        output="out.s5cmd",
+        about_output=True,
+    ),
+    "layout-format-spec": Bad(
+        {"spec.yaml": GOOD},
+        "--layout '{PatientID:>40}' formats a field ({PatientID:>40}); format specifications "
+        "(:>40) are not supported: name the field only, {PatientID}",
+        args=("--layout", "{PatientID:>40}"),
+        output="out.json",
+        about_output=True,
+    ),
+    "layout-quote": Bad(
+        {"spec.yaml": GOOD},
+        "--layout '\"{PatientID}' holds '\"' outside the fields; the text of a layout is made "
+        "of letters, digits, '.', '_', '-' and '/' between folders",
+        args=("--layout", '"{PatientID}'),
+        output="out.s5cmd",
+        about_output=True,
+    ),
+    "layout-climbs": Bad(
+        {"spec.yaml": GOOD},
+        "--layout '../{PatientID}' has a folder beginning with '.'; a folder of a layout "
+        "begins with a letter, a digit, '_' or a field",
+        args=("--layout", "../{PatientID}"),
         output="out.s5cmd",
         about_output=True,
     ),
     "destination-empty": Bad(
         {"spec.yaml": GOOD},
-        "--destination must not be empty",
+        "--destination must not be empty (the current folder is .)",
         args=("--destination", ""),
         output="out.s5cmd",
+        about_output=True,
+    ),
+    "layout-of-a-parquet-file": Bad(
+        {"spec.yaml": GOOD},
+        "--layout applies to manifests (s5cmd, manifest-json); a parquet file lists the "
+        "columns only",
+        args=("--layout", "{PatientID}"),
+        output="out.parquet",
+        about_output=True,
+    ),
+    "cloud-of-a-csv-file": Bad(
+        {"spec.yaml": GOOD},
+        "--cloud applies to manifests (s5cmd, manifest-json); a csv file lists the columns only",
+        args=("--cloud", "gcs"),
+        about_output=True,
+    ),
+    "sidecar-is-a-folder": Bad(
+        {"spec.yaml": GOOD},
+        "cannot write out.jsonl.json: it is a directory; an output is a regular file (new or "
+        "existing), a symlink to one, or - for standard output",
+        output="out.jsonl",
+        dirs=("out.jsonl.json",),
         about_output=True,
     ),
     "dry-run-on-the-local-engine": Bad(
@@ -598,8 +708,9 @@ BAD = {
     ),
     "destination-of-a-csv-file": Bad(
         {"spec.yaml": GOOD},
-        "--destination applies to s5cmd manifests; a csv file lists the columns only",
-        args=("--destination", "data/{collection_id}/"),
+        "--destination applies to manifests (s5cmd, manifest-json); a csv file lists the "
+        "columns only",
+        args=("--destination", "data/"),
         about_output=True,
     ),
     "misspelt-predicate": Bad(
@@ -663,7 +774,7 @@ def test_unknown_format(folder: Path) -> None:
     errors = [line for line in done.stderr.splitlines() if "error" in line]
     assert errors == [
         "idc-sql run: error: argument --format: invalid choice: 'xml' "
-        "(choose from 's5cmd', 'csv', 'tsv', 'parquet', 'jsonl')"
+        "(choose from 's5cmd', 'manifest-json', 'csv', 'tsv', 'parquet', 'jsonl')"
     ]
     assert _snapshot(folder) == before
 
@@ -885,7 +996,7 @@ def test_a_replaced_output_keeps_its_permissions(folder: Path) -> None:
     done = idc_sql("run", "small.yaml", "-o", "out.csv", cwd=folder)
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
-    assert out.read_text().startswith("SeriesInstanceUID,")
+    assert _table_body(out.read_text())[0].startswith("SeriesInstanceUID,")
     out.chmod(0o444)
     before = out.read_bytes()
     done = idc_sql("run", "rider-ct.yaml", "-o", "out.csv", cwd=folder)
@@ -896,3 +1007,19 @@ def test_a_replaced_output_keeps_its_permissions(folder: Path) -> None:
         "replace it\n"
     )
     assert out.read_bytes() == before
+
+
+def test_set_members_outside_the_folder_need_the_flag(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "other" / "a.yaml").write_text("name: a\nwhere: {collection_id: rider_pilot}\n")
+    (tmp_path / "sub" / "u.yaml").write_text("name: u\nunion: [../other/a.yaml, ../other/a.yaml]\n")
+    refused = idc_sql("count", "sub/u.yaml", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "idc-sql: error: sub/u.yaml: union[0]: ../other/a.yaml is outside the spec's folder "
+        "(allowed with --allow-outside)\n"
+    )
+    allowed = idc_sql("count", "sub/u.yaml", "--allow-outside", "--json", cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["series"] > 0

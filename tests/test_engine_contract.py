@@ -31,7 +31,7 @@ def test_settle(engine: Engine) -> None:
     with pytest.raises(
         UnsupportedError, match=r"^spec\.yaml: idc_version: the local index is IDC v25"
     ):
-        engine.settle(24, "spec.yaml: idc_version")
+        engine.settle(26, "spec.yaml: idc_version")
 
 
 def test_estimate_is_free(engine: Engine) -> None:

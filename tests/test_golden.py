@@ -388,6 +388,7 @@ def local_connection() -> Any:
 
     engine = LocalEngine()
     engine.register({"idc_index"}, engine.settle(None))
+    engine.register({"idc_index"}, engine.settle(24))  # idc_v24.idc_index, for version-24
     return engine.connection
 
 

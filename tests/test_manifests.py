@@ -14,7 +14,9 @@ import idc_sql
 from idc_sql import writers
 from idc_sql.engines.local import index_dir
 from idc_sql.result import Summary
+from idc_sql.writers import CLOUDS
 from idc_sql.writers import s5cmd as manifests
+from idc_sql.writers.layout import parse_layout
 
 SPEC = {
     "name": "rider-ct",
@@ -23,17 +25,32 @@ SPEC = {
 }
 
 
-def _expected_lines(destination: str = ".") -> list[str]:
+#: the default layout, as Python formats it (rider_pilot's values are all safe for a path)
+DEFAULT = "{collection_id}/{PatientID}/{StudyInstanceUID}/{Modality}_{crdc_series_uuid}/"
+
+
+def _expected_lines(destination: str = DEFAULT) -> list[str]:
     """The manifest lines, computed from the parquet file with pyarrow, in the index's order."""
     table = pq.read_table(
         index_dir() / "idc_index.parquet",
-        columns=["collection_id", "Modality", "aws_bucket", "crdc_series_uuid"],
+        columns=[
+            "collection_id",
+            "PatientID",
+            "StudyInstanceUID",
+            "SeriesInstanceUID",
+            "Modality",
+            "aws_bucket",
+            "crdc_series_uuid",
+        ],
     )
     mask = pc.and_(
         pc.equal(table["collection_id"], "rider_pilot"), pc.equal(table["Modality"], "CT")
     )
     rows = table.filter(mask).to_pylist()
-    return [f"cp s3://{r['aws_bucket']}/{r['crdc_series_uuid']}/* {destination}" for r in rows]
+    return [
+        f"cp s3://{r['aws_bucket']}/{r['crdc_series_uuid']}/* {destination.format(**r)}"
+        for r in rows
+    ]
 
 
 def _split(path: Path) -> tuple[list[str], list[str]]:
@@ -50,7 +67,25 @@ def _assert_written_whole(out: Path) -> None:
     result.write(str(out))
     header, body = _split(out)
     assert body == _expected_lines()
-    assert "\n".join(header) + "\n" == manifests.header(result, out.name)
+    assert "\n".join(header) + "\n" == manifests.header(
+        result, _job(result, out.name, _written(header))
+    )
+
+
+def _written(header: list[str]) -> str:
+    """When the manifest with ``header`` was written, as its last line says."""
+    return header[-1].split(" at ")[1].strip()
+
+
+def _job(result: idc_sql.CohortResult, name: str, written_at: str | None = None) -> writers.Job:
+    """The job of writing ``result`` to ``name`` with the default layout on AWS."""
+    return writers.Job(
+        "s5cmd",
+        name,
+        written_at or "",
+        layout=parse_layout(None, None),
+        cloud=CLOUDS["aws"],
+    )
 
 
 def test_the_header_is_written_over_the_reserved_line(tmp_path: Path) -> None:
@@ -60,11 +95,14 @@ def test_the_header_is_written_over_the_reserved_line(tmp_path: Path) -> None:
     header, body = _split(out)
     assert body == _expected_lines()
     # exactly the header text, its last line padded to the room reserved for any summary
-    text = manifests.header(result, "rider.s5cmd")
+    job = _job(result, "rider.s5cmd", _written(header))
+    text = manifests.header(result, job)
     assert [line.rstrip(" ") for line in header] == text.splitlines()
-    room = len(manifests.header_text(result.provenance, manifests.largest(), "rider.s5cmd"))
+    room = len(manifests.header_text(result.provenance, manifests.largest(), job))
     assert len("\n".join(header)) + 1 == room
-    assert header[-1].startswith(f"# written by idc-sql {idc_sql.__version__}   ")
+    assert header[-1].startswith(f"# written by idc-sql {idc_sql.__version__} at 20")
+    assert header[-1].rstrip(" ").endswith("Z")
+    assert header[-1].endswith(" ")  # padded
     assert all(not line.endswith(" ") for line in header[:-1])
 
 
@@ -86,9 +124,11 @@ def test_destination_templates_and_standard_output_use_the_same_writer(
     printed = capsys.readouterr().out.split("\n")
     assert [line for line in printed if line and not line.startswith("#")] == _expected_lines()
     out = tmp_path / "folders.s5cmd"
-    writers.write(result, str(out), "s5cmd", destination="data/{collection_id}/")
+    writers.write(
+        result, str(out), "s5cmd", destination="data", layout="{collection_id}/{SeriesInstanceUID}"
+    )
     _, body = _split(out)
-    assert body == _expected_lines("data/rider_pilot/")
+    assert body == _expected_lines("data/{collection_id}/{SeriesInstanceUID}/")
 
 
 def test_a_reserved_line_not_as_asked_for_is_replaced_whole(
@@ -98,8 +138,11 @@ def test_a_reserved_line_not_as_asked_for_is_replaced_whole(
     # header must not be written over the first lines
     lines = manifests.manifest_lines
 
-    def other_name(result: object, pieces: object, *, alias: exp.Identifier) -> exp.Select:
-        return lines(result, pieces, alias=exp.to_identifier("# reserved", quoted=True))  # type: ignore[arg-type]
+    def other_name(
+        result: object, layout: object, cloud: object, *, alias: exp.Identifier
+    ) -> exp.Select:
+        reserved = exp.to_identifier("# reserved", quoted=True)
+        return lines(result, layout, cloud, alias=reserved)  # type: ignore[arg-type]
 
     monkeypatch.setattr(manifests, "manifest_lines", other_name)
     _assert_written_whole(tmp_path / "rider.s5cmd")

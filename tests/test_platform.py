@@ -124,5 +124,5 @@ def test_the_library_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixtur
     idc_sql.count({"name": "rider", "where": {"collection_id": "rider_pilot"}})
     result.write(str(tmp_path / "nothing.s5cmd"))
     with pytest.raises(idc_sql.IdcSqlError):
-        idc_sql.run({"name": "x", "idc_version": 24})
+        idc_sql.run({"name": "x", "idc_version": 26})
     assert capsys.readouterr() == ("", "")

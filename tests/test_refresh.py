@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from refresh_support import COLLECTIONS, delta, manifest_lines, served
+from refresh_support import COLLECTIONS, delta, manifest_lines, manifest_series, served, table
 
 import idc_sql
 from idc_sql.cli import main
@@ -37,10 +36,6 @@ def refresh(
     out = capsys.readouterr().out
     (cohort,) = json.loads(out)["cohorts"]
     return code, cohort
-
-
-def csv_rows(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str).set_index("SeriesInstanceUID")
 
 
 @pytest.mark.parametrize(("body", "modality"), [(SPEC, None), (SPEC_SM, PR_SM)])
@@ -76,16 +71,16 @@ def test_a_v24_state_refreshed_at_v25_reports_exactly_the_delta(
         len(s) for s in (change.added, change.removed, change.revised, change.unchanged)
     )
     folder = Path(second["folder"])
-    lines = manifest_lines(folder / "fetch.s5cmd")
+    lines = manifest_series(folder / "fetch.s5cmd")
     assert len(lines) == len(set(lines))
     assert set(lines) == change.fetch  # exactly the added and revised series, new versions
-    added = csv_rows(folder / "added.csv")
+    added = table(folder / "added.csv")
     assert set(added.index) == change.added
-    revised = csv_rows(folder / "revised.csv")
+    revised = table(folder / "revised.csv")
     assert set(revised.index) == change.revised
     assert dict(revised.crdc_series_uuid) == dict(after.crdc_series_uuid[list(revised.index)])
     assert dict(revised.from_crdc_series_uuid) == dict(before.crdc_series_uuid[list(revised.index)])
-    removed = csv_rows(folder / "removed.csv")
+    removed = table(folder / "removed.csv")
     assert set(removed.index) == change.removed
     assert dict(removed.crdc_series_uuid) == dict(before.crdc_series_uuid[list(removed.index)])
     summary = (folder / "changes.txt").read_text()
@@ -130,9 +125,7 @@ def test_a_changed_spec_is_a_new_cohort_version(
     assert (code, first["cohort_version"], first["spec_changed"]) == (3, 1, False)
 
     spec.write_text(yaml.safe_dump({**SPEC, "where": SPEC_SM["where"]}))
-    code, second = refresh(
-        capsys, spec, state, "--destination", "data/{collection_id}/{SeriesInstanceUID}/"
-    )
+    code, second = refresh(capsys, spec, state, "--layout", "{collection_id}/{crdc_series_uuid}")
     now = served(25, COLLECTIONS, PR_SM)
     assert code == 3
     assert (second["cohort_version"], second["spec_changed"]) == (2, True)
@@ -163,13 +156,21 @@ def test_a_changed_spec_is_a_new_cohort_version(
     assert "(--idc-version)" in err
 
 
-def test_destination_shapes_the_download_manifest(
+def test_destination_and_layout_shape_the_download_manifest(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     body = {"name": "kich-sm", "where": {"collection_id": "tcga_kich", "Modality": "SM"}}
     spec, state = spec_file(tmp_path, body), tmp_path / "state"
     code, first = refresh(
-        capsys, spec, state, "--idc-version", "24", "--destination", "d/{SeriesInstanceUID}/"
+        capsys,
+        spec,
+        state,
+        "--idc-version",
+        "24",
+        "--destination",
+        "d",
+        "--layout",
+        "{SeriesInstanceUID}",
     )
     assert code == 3
     lines = manifest_lines(Path(first["fetch"]))
@@ -201,8 +202,8 @@ def test_history_lists_snapshots_and_writes_a_past_manifest(
     assert code == 0
     assert f"wrote {manifest}" in capsys.readouterr().out
     before = served(24, COLLECTIONS, PR_SM)
-    expected = {f"cp s3://{r.aws_bucket}/{r.crdc_series_uuid}/* ." for _, r in before.iterrows()}
-    lines = manifest_lines(manifest)
+    expected = {(r.aws_bucket, r.crdc_series_uuid) for _, r in before.iterrows()}
+    lines = manifest_series(manifest)
     assert len(lines) == len(before)
     assert set(lines) == expected
     assert "# IDC version: v24 (" in manifest.read_text()
@@ -264,7 +265,7 @@ def test_usage_errors_come_before_anything_runs(
     for args in (
         [str(spec), str(twin)],
         [str(spec), "--dry-run"],
-        [str(spec), "--destination", "a b/"],
+        [str(spec), "--layout", "{no_such_field}"],
         [str(spec), "--idc-version", "26"],
     ):
         assert main(["refresh", *args, "--state", str(state)]) == 2, args

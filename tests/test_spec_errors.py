@@ -33,6 +33,13 @@ def test_error_classes() -> None:
     assert (error.location, error.message) == ("cohort.yaml: where.Modality", "must not be empty")
 
 
+def _deep(key: str, levels: int) -> Any:
+    node: Any = {"Modality": "CT"}
+    for _ in range(levels):
+        node = {key: node}
+    return node
+
+
 PARSE_ERRORS: dict[str, tuple[Any, str, str]] = {
     "unknown-operator": (
         {"name": "x", "where": {"Modality": {"equals": "CT"}}},
@@ -113,6 +120,16 @@ PARSE_ERRORS: dict[str, tuple[Any, str, str]] = {
         {"name": "x", "instances": "most"},
         "instances",
         "input should be 'any' or 'all', got str 'most'",
+    ),
+    "nested-too-deep": (  # limits: docs/limits.md and test_spec_limits.py
+        {"name": "x", "where": {"all": [{"not": _deep("study_has", 40)}]}},
+        "where.all[0].not.study_has…(27 more)…study_has.study_has.study_has",
+        "predicates nested deeper than the limit of 32 levels",
+    ),
+    "control-characters": (
+        {"name": "x", "where": {"study_has\n": {"Modality": "SEG"}}},
+        "where.study_has\\n",
+        "unknown predicate 'study_has\\n'; did you mean study_has?",
     ),
 }
 
@@ -256,10 +273,11 @@ def test_plan_errors(case: str) -> None:
     ("spec", "location", "message"),
     [
         (
-            {"name": "x", "idc_version": 24},
+            {"name": "x", "idc_version": 26},
             "idc_version",
-            "the local index is IDC v25 (idc-index-data 25.0.5); v24 is on BigQuery: run this "
-            "cohort with engine='bigquery' (dataset idc_v24)",
+            "the local index is IDC v25 (idc-index-data 25.0.5); v26 is not published in it: run "
+            "this cohort with engine='bigquery' (dataset idc_v26) once IDC publishes it, or "
+            "install a newer index",
         ),
         (
             {"name": "x", "columns": ["SeriesInstanceUID", "SliceThickness"]},
@@ -272,7 +290,7 @@ def test_plan_errors(case: str) -> None:
             f"KVP {INSTANCE_LOCAL}",
         ),
     ],
-    ids=["version-24", "instance-column", "instance-order"],
+    ids=["version-26", "instance-column", "instance-order"],
 )
 def test_local_engine_refuses(spec: dict[str, Any], location: str, message: str) -> None:
     with pytest.raises(UnsupportedError) as caught:
@@ -331,6 +349,18 @@ FILE_ERRORS: dict[str, tuple[dict[str, str], str, str, str]] = {
         "s.yaml",
         "s.yaml: except[1]",
         "s.yaml includes itself (a cycle)",
+    ),
+    "set-member-outside": (
+        {"s.yaml": "name: s\nunion: [a.yaml, ../a.yaml]\n", "a.yaml": "name: a\n"},
+        "s.yaml",
+        "s.yaml: union[1]",
+        "../a.yaml is outside the spec's folder (allowed with allow_outside=True)",
+    ),
+    "yaml-merge-of-a-list": (
+        {"c.yaml": "name: x\nwhere: {<<: [Modality, CT]}\n"},
+        "c.yaml",
+        "c.yaml:2:9",
+        "malformed YAML: a merge key (<<) takes a mapping or a list of mappings",
     ),
 }
 

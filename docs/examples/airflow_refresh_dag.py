@@ -32,9 +32,7 @@ def refresh_cohorts() -> list[str]:
     import idc_sql
 
     specs = sorted(str(p) for p in COHORTS.glob("*.yaml"))
-    outcomes = idc_sql.refresh(
-        specs, STATE, wait=600, destination="{collection_id}/{crdc_series_uuid}/"
-    )
+    outcomes = idc_sql.refresh(specs, STATE, wait=600)
     for o in outcomes:
         state = f"changed since {o.previous}" if o.changed else "unchanged"
         print(f"{o.cohort}: IDC v{o.release}, {state}: +{o.added} -{o.removed} ~{o.revised}")

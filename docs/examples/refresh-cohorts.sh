@@ -5,8 +5,9 @@
 #
 # SPECS holds the cohort specifications (*.yaml), STATE is the refresh state (snapshots and
 # history, kept between runs), DATA is where the series are downloaded, one folder per series
-# version: DATA/<collection_id>/<crdc_series_uuid>/. Options after the three folders go to
-# `idc-sql refresh` (e.g. --engine bigquery --project my-project).
+# version (the default layout: <collection_id>/<PatientID>/<StudyInstanceUID>/<Modality>_<crdc_
+# series_uuid>). Options after the three folders go to `idc-sql refresh` (e.g. --engine
+# bigquery --project my-project).
 #
 # Exit status: 0 when nothing changed, when the changes were downloaded, or when another
 # refresh of STATE is running (it is tried again next time); 1 when something failed.
@@ -24,8 +25,7 @@ PYTHON=${PYTHON:-python3}
 S3_ENDPOINT=${S3_ENDPOINT:-https://s3.amazonaws.com}
 
 mkdir -p "$state" "$data" || exit 1
-"$IDC_SQL" refresh "$specs"/*.yaml --state "$state" \
-    --destination '{collection_id}/{crdc_series_uuid}/' --json "$@" > "$state/last-run.json"
+"$IDC_SQL" refresh "$specs"/*.yaml --state "$state" --json "$@" > "$state/last-run.json"
 status=$?
 case $status in
     0) echo "no cohort changed"; exit 0 ;;

@@ -18,6 +18,28 @@ from .fields import (
 )
 from .uids import SOP_CLASS_NAMES, TRANSFER_SYNTAX_NAMES
 
+#: IDC's viewers: OHIF v3 for radiology, Slim for slide microscopy (Modality SM)
+VIEWER = "https://viewer.imaging.datacommons.cancer.gov"
+OHIF_STUDY, OHIF_SERIES = "/v3/viewer/?StudyInstanceUIDs=", "&initialSeriesInstanceUID="
+SLIM_STUDY, SLIM_SERIES = "/slim/studies/", "/series/"
+
+
+def _viewer_url(study: exp.Expr, series: exp.Expr, modality: exp.Expr) -> exp.Expr:
+    """The series' page in IDC's viewer (built from catalog constants and the series' UIDs)."""
+
+    def url(*parts: exp.Expr | str) -> exp.Expr:
+        pieces = [exp.Literal.string(p) if isinstance(p, str) else p for p in parts]
+        out = pieces[0]
+        for piece in pieces[1:]:
+            out = exp.DPipe(this=out, expression=piece, safe=True)
+        return out
+
+    slim = url(VIEWER + SLIM_STUDY, study.copy(), SLIM_SERIES, series.copy())
+    ohif = url(VIEWER + OHIF_STUDY, study, OHIF_SERIES, series)
+    is_slide = exp.EQ(this=modality, expression=exp.Literal.string("SM"))
+    return exp.Case().when(is_slide, slim).else_(ohif)
+
+
 SERIES_FIELDS: tuple[Field, ...] = (
     # collection level
     _series("collection_id", "collection", "short identifier of the collection"),
@@ -166,6 +188,17 @@ SERIES_FIELDS: tuple[Field, ...] = (
     ),
     _series("aws_bucket", "series", "AWS S3 bucket holding the series"),
     _series("crdc_series_uuid", "series", "IDC's identifier of this version of the series"),
+    _series(
+        "viewer_url",
+        "series",
+        "the series in IDC's viewer: OHIF v3 for radiology, Slim for slide microscopy (SM)",
+        local=lambda: _viewer_url(
+            exp.column("StudyInstanceUID"), exp.column("SeriesInstanceUID"), exp.column("Modality")
+        ),
+        bigquery=lambda: _any_value(
+            _viewer_url(_col("StudyInstanceUID"), _col("SeriesInstanceUID"), _col("Modality"))
+        ),
+    ),
     _series(
         "series_aws_url",
         "series",

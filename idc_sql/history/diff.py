@@ -141,7 +141,7 @@ class Diff:
             return exp.alias_(exp.column(source, quoted=True), name, quoted=True)
 
         names = tuple(dict.fromkeys((*self.columns, "change")))
-        chosen = (
+        part = (
             exp.select(*(column(n) for n in names))
             .from_(self.rows.query.subquery("d"))
             .where(
@@ -151,11 +151,10 @@ class Diff:
                 )
             )
         )
-        # the renamed columns read from a subquery: a writer replaces the outer query's
-        # columns with the names it wants, which must then mean the old version's values
+        # the renamed columns are read from outside (a result re-projects its query)
         query = (
-            exp.select(*(exp.column(n, quoted=True) for n in names))
-            .from_(chosen.subquery("p"))
+            exp.select(*(exp.alias_(exp.column(n, quoted=True), n, quoted=True) for n in names))
+            .from_(part.subquery("part"))
             .order_by(*(exp.column(c) for c in ORDER))
         )
         rows = Rows(self.rows.connection, query, dict(self.rows.params), release, label=what)
@@ -195,7 +194,7 @@ def diff(
     carried = tuple(dict.fromkeys((*ORDER, *VERSIONED[:3], *also)))
     _, a = prepare(at_release(spec, before), engine, also=carried)
     _, b = prepare(at_release(spec, after), engine, also=carried)
-    if a.release == b.release:
+    if a.release.number is not None and a.release.number == b.release.number:
         raise UsageError(
             f"both releases are {a.release.label}: a diff compares two different releases"
         )

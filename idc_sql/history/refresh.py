@@ -15,7 +15,7 @@ the next refresh does the same work again, to the same files.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,10 +115,17 @@ def refresh(
     idc_version: Requested = None,
     wait: float = DEFAULT_WAIT,
     destination: str | None = None,
+    layout: str | None = None,
+    cloud: str | None = None,
     report: Reporter | None = None,
 ) -> list[Refreshed]:
     """Refresh each of ``specs`` in the state folder ``state`` (made if missing), holding its
-    lock (waiting at most ``wait`` seconds for another refresh of it)."""
+    lock (waiting at most ``wait`` seconds for another refresh of it). ``destination``,
+    ``layout`` and ``cloud`` shape the download manifests, as for any manifest."""
+    from ..writers import needs
+
+    manifest = {"destination": destination, "layout": layout, "cloud": cloud}
+    needs("s5cmd", **manifest)  # checked before anything runs
     unique_names(specs)
     folder = State.open(state, create=True)
     with folder.locked(wait):
@@ -128,7 +135,7 @@ def refresh(
                 engine,
                 folder,
                 idc_version=idc_version,
-                destination=destination,
+                manifest=manifest,
                 report=report,
             )
             for spec in specs
@@ -155,7 +162,7 @@ def refresh_cohort(
     state: State,
     *,
     idc_version: Requested = None,
-    destination: str | None = None,
+    manifest: Mapping[str, str | None] | None = None,
     report: Reporter | None = None,
 ) -> Refreshed:
     """Refresh one cohort; the caller holds the state's lock."""
@@ -167,7 +174,8 @@ def refresh_cohort(
     requested: Requested = idc_version or "current"
     state.sweep(spec.name)
     last = state.last(spec.name)
-    also = tuple(dict.fromkeys((*snapshot.KEPT, *needs("s5cmd", destination))))
+    manifest = dict(manifest or {})
+    also = tuple(dict.fromkeys((*snapshot.KEPT, *needs("s5cmd", **manifest))))
     result = run(at_release(spec, requested), engine, also=also, report=report)
     assert isinstance(result, CohortResult)
     rows = result.rows
@@ -234,7 +242,7 @@ def refresh_cohort(
         name = snapshot_name(len(state.entries(spec.name)) + 1, release.number, digest)
         folder = state.folder(spec.name, name)
         outcome = replace(outcome, snapshot=name, folder=folder)
-        _write(spec, result, state, outcome, change, rows, now, destination, last)
+        _write(spec, result, state, outcome, change, rows, now, manifest, last)
         return outcome
     finally:
         snapshot.drop(rows, now)
@@ -259,7 +267,7 @@ def _write(
     change: Diff,
     rows: Any,
     now: str,
-    destination: str | None,
+    manifest: Mapping[str, str | None],
     last: Entry | None,
 ) -> None:
     """Write the snapshot folder, file by file, then commit its line to the history."""
@@ -282,7 +290,7 @@ def _write(
         "index_package": release.index_package,
         "digest": outcome_digest(outcome),
         "cohort_version": outcome.cohort_version,
-        "spec": _canonical(spec),
+        "spec": _canonical(spec, {}),
         "columns": list(result.columns),
         "sql": p.sql,
         "params": {k: _jsonable(v) for k, v in p.params.items()},
@@ -302,7 +310,7 @@ def _write(
     }
     for name, part in parts.items():
         fmt = "s5cmd" if name.endswith(".s5cmd") else "csv"
-        write(part, str(folder / name), fmt, destination=destination if fmt == "s5cmd" else None)
+        write(part, str(folder / name), fmt, **(manifest if fmt == "s5cmd" else {}))
         _checkpoint(name)
     from .report import changes_text, write_text
 

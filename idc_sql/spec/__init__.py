@@ -14,20 +14,19 @@ where.Modality.equals | unknown operator 'equals';
 Only structure is checked here; field names, value types and engines are checked when the
 specification is planned (:mod:`idc_sql.plan`).
 
-The package has one module a job: :mod:`.models` (the grammar), :mod:`.loading` (files,
+The package has one module a job: :mod:`.keys` (the grammar's keywords), :mod:`.models` (the
+grammar), :mod:`.limits` (what a specification may hold, checked first), :mod:`.loading` (files,
 decoding, set members, the digest) and :mod:`.messages` (Pydantic's errors told plainly).
 """
 
 from __future__ import annotations
 
 from ..errors import SpecError
+from .keys import NODE_KEYS, OPERATORS, SET_KEYS
 from .loading import digest, load_spec, parse_spec, source_files
 from .messages import explain
 from .models import (
     NAME_PATTERN,
-    NODE_KEYS,
-    OPERATORS,
-    SET_KEYS,
     AllOf,
     AnyOf,
     CohortSpec,

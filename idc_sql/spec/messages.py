@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .models import NAME_PATTERN, NODE_KEYS, OPERATORS, SET_KEYS, CohortSpec, SetSpec
+from .keys import NODE_KEYS, OPERATORS, SET_KEYS
+from .models import NAME_PATTERN, CohortSpec, SetSpec
 
 
 def explain(error: ValidationError, data: Any) -> tuple[str, str]:

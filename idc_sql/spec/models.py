@@ -22,25 +22,10 @@ from pydantic import (
     model_validator,
 )
 
+from .keys import NODE_KEYS, OPERATORS, SET_KEYS
+from .limits import check_spec
+
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
-OPERATORS = (
-    "eq",
-    "ne",
-    "in",
-    "not_in",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "between",
-    "like",
-    "ilike",
-    "regex",
-    "is_null",
-    "contains",
-)
-NODE_KEYS = ("all", "any", "not", "study_has", "patient_has", "segmented_by")
-SET_KEYS = ("union", "intersect", "except")
 
 Scalar = Annotated[
     Union[StrictInt, StrictFloat, StrictStr, dt.date],
@@ -222,6 +207,13 @@ class _Common(_Strict):
     limit: Annotated[int, Field(gt=0, le=2**63 - 1)] | None = None
 
     _origin: str = PrivateAttr(default="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _within_limits(cls, data: Any) -> Any:
+        # before anything recursive sees the data; a SpecError passes through Pydantic as is
+        check_spec(data)
+        return data
 
     @property
     def origin(self) -> str:

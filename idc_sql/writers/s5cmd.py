@@ -1,106 +1,92 @@
 """s5cmd manifests: a comment header that says how to use the file, then one line per series::
 
-    cp s3://<aws_bucket>/<crdc_series_uuid>/* <destination>
+    cp s3://<bucket>/<crdc_series_uuid>/* <destination>
 
-``destination`` may name result fields in braces to give each series a folder of its own,
-e.g. ``data/{collection_id}/{PatientID}/{StudyInstanceUID}/{SeriesInstanceUID}/``.
-s5cmd and idc-index both read these files as they are.
+``<destination>`` is the series' folder under the destination root, ending in ``/`` (see
+:mod:`.layout`); ``<bucket>`` is ``aws_bucket``, or its GCS mirror for ``cloud="gcs"`` (see
+:mod:`.safety`). Every line has exactly this form: the bucket and uuid are checked, the
+destination holds only ``A-Z a-z 0-9 . _ - /``, so a line has four words, no quote, no ``#``
+and no line break. s5cmd and idc-index both read these files as they are.
+
+The header, every line beginning with ``# ``, in this order (programs should read the
+``provenance`` line, the others are for people and may change)::
+
+    # idc-sql manifest of cohort <name>
+    # download with s5cmd (no account needed):
+    #   s5cmd --no-sign-request --endpoint-url <endpoint> run <file>
+    # or with idc-index: idc download <file>          (AWS only)
+    # IDC version: <v25> (<source>)
+    # spec digest: <digest>
+    # series: <n>  studies: <n>  patients: <n>  collections: <n>
+    # size: <1.23 GB> (<1234.567> MB)
+    # destination: <root>/<layout>/
+    # provenance: <the record as one line of JSON, see provenance.py>
+    # written by idc-sql <version> at <YYYY-MM-DDTHH:MM:SSZ>
+
+The last line is padded with spaces to the room reserved for the header (see
+:func:`write_manifest`). Names in the header (the output's own, the cohort's, the source) have
+every character that could break a line escaped.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import shutil
-import string
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from .. import __version__
-from ..errors import Option, UsageError
-from ..summary import Summary, human_size
-from .copying import copy, csv_options
+from ..outputs import header_safe
+from ..summary import Summary
+from .copying import concurrently, copy, csv_options
+from .layout import Layout, check_collisions, concat
+from .provenance import comment, provenance_line, record, summary_lines, written_line
+from .safety import CLOUDS, Cloud, bucket_of, guarded, naming_offenders
 
 if TYPE_CHECKING:
     from ..result import CohortResult, Provenance
+    from . import Job
 
-#: what every manifest line reads besides the destination's fields
+#: what every manifest line reads besides the layout's fields
 NEEDS = ("aws_bucket", "crdc_series_uuid")
-#: fields a destination template may name: identifiers without spaces or slashes
-TEMPLATE_FIELDS = (
-    "collection_id",
-    "PatientID",
-    "StudyInstanceUID",
-    "SeriesInstanceUID",
-    "Modality",
-    "crdc_series_uuid",
-)
-#: the endpoint of IDC's public buckets
-S3_ENDPOINT = "https://s3.amazonaws.com"
-_UNSAFE_DESTINATION = re.compile(r"[\s\"'#\\]")
+#: the endpoint of IDC's public buckets on AWS
+S3_ENDPOINT = CLOUDS["aws"].endpoint
 
 
-def download_command(manifest: str) -> str:
+def download_command(manifest: str, cloud: Cloud = CLOUDS["aws"]) -> str:
     """The command that downloads the series of ``manifest`` (no account needed)."""
-    return f"s5cmd --no-sign-request --endpoint-url {S3_ENDPOINT} run {shlex.quote(manifest)}"
+    return f"s5cmd --no-sign-request --endpoint-url {cloud.endpoint} run {shlex.quote(manifest)}"
 
 
-def check_destination(destination: str) -> list[tuple[str, str | None]]:
-    """Split a destination template into (literal, field) pieces, refusing what s5cmd misreads."""
-    if not destination:
-        raise UsageError(Option("destination"), " must not be empty")
-    if _UNSAFE_DESTINATION.search(destination):
-        raise UsageError(
-            Option("destination", destination),
-            " holds a space, quote, # or backslash, which s5cmd cannot read in a manifest line",
-        )
-    try:
-        pieces = [(lit, name) for lit, name, _, _ in string.Formatter().parse(destination)]
-    except ValueError as e:
-        raise UsageError(Option("destination", destination), f": {e}") from None
-    for _, name in pieces:
-        if name is not None and name not in TEMPLATE_FIELDS:
-            raise UsageError(
-                Option("destination"),
-                f" names {{{name}}}; a destination may name "
-                + ", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS),
-            )
-    return pieces
-
-
-def needs(destination: str) -> tuple[str, ...]:
-    """The fields a manifest with ``destination`` reads."""
-    named = [n for _, n in check_destination(destination) if n is not None]
-    return tuple(dict.fromkeys((*NEEDS, *named)))
-
-
-def write_manifest(result: CohortResult, tmp: Path, shown: str, destination: str) -> None:
+def write_manifest(result: CohortResult, tmp: Path, job: Job) -> None:
     """The header, then the lines, written without a second copy of the lines.
 
     The header needs the summary, which is counted on a second core while DuckDB writes the
-    lines. DuckDB writes them straight into the manifest after a first line that reserves
-    room for the header (the CSV header row, named by a comment of blanks wide enough for any
-    summary); the header is then written over it, its last line padded with spaces to the
-    same length. Copying the lines after a header would write the whole file twice (12 MB for
-    the reference cohort).
+    lines (as is, for a layout that is not unique by construction, the check that no two series
+    share a folder). DuckDB writes them straight into the manifest after a first line that
+    reserves room for the header (the CSV header row, named by a comment of blanks wide enough
+    for any summary); the header is then written over it, its last line padded with spaces to
+    the same length. Copying the lines after a header would write the whole file twice (12 MB
+    for the reference cohort).
     """
-    pieces = check_destination(destination)
-    room = len(header_text(result.provenance, largest(), shown).encode("utf-8"))
+    layout, cloud = job.manifest()
+    room = len(header_text(result.provenance, largest(), job).encode("utf-8"))
     reserve = exp.to_identifier("#" + " " * (room - 2), quoted=True)
-    with ThreadPoolExecutor(1) as pool:
+    with concurrently() as pool:
         summary = pool.submit(lambda: result.summary)
-        copy(
-            result,
-            manifest_lines(result, pieces, alias=reserve),
-            tmp,
-            csv_options(header=True, quote=""),
-        )
+        clashes = pool.submit(check_collisions, result, layout)
+        with naming_offenders(result, cloud):
+            copy(
+                result,
+                manifest_lines(result, layout, cloud, alias=reserve),
+                tmp,
+                csv_options(header=True, quote=""),
+            )
         summary.result()
-    text = header(result, shown).encode("utf-8")
+        clashes.result()
+    text = header(result, job).encode("utf-8")
     if len(text) > room:  # a summary beyond largest(): make room the slow way
         _replace_first_line(tmp, text)
         return
@@ -127,54 +113,46 @@ def _replace_first_line(path: Path, first: bytes) -> None:
 
 
 def manifest_lines(
-    result: CohortResult, pieces: list[tuple[str, str | None]], *, alias: exp.Identifier
+    result: CohortResult, layout: Layout, cloud: Cloud, *, alias: exp.Identifier
 ) -> exp.Select:
-    """The cohort query yielding each series' manifest line, in a column named ``alias``."""
-    parts: list[exp.Expr] = [
-        exp.Literal.string("cp s3://"),
-        exp.column("aws_bucket"),
-        exp.Literal.string("/"),
-        exp.column("crdc_series_uuid"),
-        exp.Literal.string("/* "),
-    ]
-    for literal, name in pieces:
-        if literal:
-            parts.append(exp.Literal.string(literal))
-        if name is not None:
-            # a value with a space or a slash would break the line or the folder layout
-            parts.append(
-                exp.RegexpReplace(
-                    this=exp.column(name),
-                    expression=exp.Literal.string(r"[\s/\\]"),
-                    replacement=exp.Literal.string("_"),
-                    modifiers=exp.Literal.string("g"),
-                )
-            )
-    line = exp.DPipe(this=parts[0], expression=parts[1], safe=True)
-    for part in parts[2:]:
-        line = exp.DPipe(this=line, expression=part, safe=True)
-    return result.projected(exp.alias_(line, alias))
+    """The cohort query yielding each series' manifest line, in a column named ``alias``.
+
+    A series whose bucket or uuid has another shape stops the query (see :mod:`.safety`).
+    """
+    line = concat(
+        [
+            "cp s3://",
+            bucket_of(cloud),
+            "/",
+            exp.column("crdc_series_uuid"),
+            "/* ",
+            layout.destination(),
+        ]
+    )
+    return result.projected(exp.alias_(guarded(cloud, line), alias))
 
 
-def header(result: CohortResult, shown: str) -> str:
+def header(result: CohortResult, job: Job) -> str:
     """The comment header of an s5cmd manifest: how to use it and what it holds."""
-    return header_text(result.provenance, result.summary, shown)
+    return header_text(result.provenance, result.summary, job)
 
 
-def header_text(p: Provenance, s: Summary, shown: str) -> str:
+def header_text(p: Provenance, s: Summary, job: Job) -> str:
+    layout, cloud = job.manifest()
     lines = [
-        f"idc-sql manifest of cohort {p.cohort}",
+        f"idc-sql manifest of cohort {header_safe(p.cohort)}",
         "download with s5cmd (no account needed):",
-        f"  {download_command(shown)}",
-        f"or with idc-index: idc download {shown}",
-        f"IDC version: {p.release} ({p.source})",
-        f"spec digest: {p.digest}",
-        f"series: {s.series}  studies: {s.studies}  patients: {s.patients}  "
-        f"collections: {s.collections}",
-        f"size: {human_size(s.size_mb)} ({s.size_mb:.3f} MB)",
-        f"written by idc-sql {__version__}",
+        f"  {download_command(job.shown, cloud)}",
     ]
-    return "".join(f"# {line}\n" for line in lines)
+    if cloud.buckets is None:
+        lines.append(f"or with idc-index: idc download {job.shown}")
+    lines += summary_lines(p, s)
+    lines += [
+        f"destination: {layout.shown}/",
+        provenance_line(record(p, s, job.format, job.written_at, job.extra())),
+        written_line(job.written_at),
+    ]
+    return comment(lines)
 
 
 def largest() -> Summary:

@@ -1,4 +1,11 @@
-"""The chosen columns as a table: csv, tsv, parquet, jsonl."""
+"""The chosen columns as a table: csv, tsv, parquet, jsonl, each with its provenance.
+
+csv and tsv begin with a comment header, ``#`` lines before the header row; its first line
+(``# idc-sql csv, 7 comment lines, ...``) says how many lines it has, for readers that skip
+lines by number (pandas: ``read_csv(path, skiprows=N)``; DuckDB: ``read_csv(path, skip=N)``).
+Parquet keeps the record in its key-value metadata, jsonl in a sidecar ``<file>.json``. See
+:mod:`.provenance`.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +14,82 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from .copying import copy, csv_options, option
+from ..outputs import header_safe
+from .copying import assemble, beside, concurrently, copy, csv_options, option
+from .provenance import (
+    PARQUET_KEY,
+    comment,
+    provenance_line,
+    record,
+    summary_lines,
+    to_json,
+    written_line,
+)
 
 if TYPE_CHECKING:
     from ..result import CohortResult
+    from . import Job
 
 
-def write_csv(result: CohortResult, tmp: Path, shown: str, destination: str) -> None:
-    copy(result, result.select(), tmp, csv_options(header=True))
+def write_csv(result: CohortResult, tmp: Path, job: Job) -> None:
+    _delimited(result, tmp, job, ",")
 
 
-def write_tsv(result: CohortResult, tmp: Path, shown: str, destination: str) -> None:
-    copy(result, result.select(), tmp, csv_options(header=True, delimiter="\t"))
+def write_tsv(result: CohortResult, tmp: Path, job: Job) -> None:
+    _delimited(result, tmp, job, "\t")
 
 
-def write_parquet(result: CohortResult, tmp: Path, shown: str, destination: str) -> None:
-    copy(result, result.select(), tmp, [option("FORMAT", exp.var("parquet"))])
+def _delimited(result: CohortResult, tmp: Path, job: Job, delimiter: str) -> None:
+    """The rows by DuckDB (the summary counted meanwhile), then the header put before them."""
+    rows = beside(tmp, "rows")
+    with concurrently() as pool:
+        summary = pool.submit(lambda: result.summary)
+        copy(result, result.select(), rows, csv_options(header=True, delimiter=delimiter))
+        summary.result()
+    assemble(tmp, text_header(result, job), rows)
 
 
-def write_jsonl(result: CohortResult, tmp: Path, shown: str, destination: str) -> None:
-    copy(result, result.select(), tmp, [option("FORMAT", exp.var("json"))])
+def text_header(result: CohortResult, job: Job) -> str:
+    """The comment header of a csv or tsv file."""
+    p, s = result.provenance, result.summary
+    lines = [
+        *summary_lines(p, s),
+        provenance_line(record(p, s, job.format, job.written_at, job.extra())),
+        written_line(job.written_at),
+    ]
+    first = (
+        f"idc-sql {job.format}, {len(lines) + 1} comment lines, then a header row and a row per "
+        f"series: cohort {header_safe(p.cohort)}"
+    )
+    return comment([first, *lines])
+
+
+def write_parquet(result: CohortResult, tmp: Path, job: Job) -> None:
+    """Parquet, the record in its key-value metadata (the summary is counted first)."""
+    p = result.provenance
+    rec = record(p, result.summary, job.format, job.written_at, job.extra())
+    metadata = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(
+                this=exp.to_identifier(PARQUET_KEY), expression=exp.Literal.string(to_json(rec))
+            )
+        ]
+    )
+    copy(
+        result,
+        result.select(),
+        tmp,
+        [option("FORMAT", exp.var("parquet")), option("KV_METADATA", metadata)],
+    )
+
+
+def write_jsonl(result: CohortResult, tmp: Path, job: Job) -> None:
+    """One JSON object a line; the record in the sidecar, when there is one."""
+    with concurrently() as pool:
+        summary = pool.submit(lambda: result.summary)
+        copy(result, result.select(), tmp, [option("FORMAT", exp.var("json"))])
+        summary.result()
+    if job.sidecar is not None:
+        p = result.provenance
+        rec = record(p, result.summary, job.format, job.written_at, job.extra())
+        job.sidecar.write_text(to_json(rec, indent=2) + "\n", encoding="utf-8")

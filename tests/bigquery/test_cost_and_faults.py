@@ -324,7 +324,12 @@ def test_cli_bigquery_run_writes_a_manifest_with_provenance(
     assert "# IDC version: v25 (BigQuery bigquery-public-data.idc_v25.dicom_all" in text
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     assert lines
-    assert all(line.startswith("cp s3://") and line.endswith("/* .") for line in lines)
+    # each series in its own folder of the default layout, named after its uuid
+    for line in lines:
+        _, source, destination = line.split(" ")
+        uuid = source.split("/")[3]
+        assert source.endswith("/*")
+        assert destination.endswith(f"/CT_{uuid}/")
     local = idc_sql.run({**SPEC, "where": {"Modality": "CT"}})
     assert local.summary.series >= len(lines)
 

@@ -48,6 +48,7 @@ COMPARED = [
     "series_revised_idc_version",
     "aws_bucket",
     "crdc_series_uuid",
+    "viewer_url",
 ]
 
 

@@ -43,14 +43,18 @@ def _idc_sql(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("destination", [".", "data/{collection_id}/{SeriesInstanceUID}/"])
-def test_manifest_downloads_the_cohort(moto_s3: MotoS3, tmp_path: Path, destination: str) -> None:
+@pytest.mark.parametrize(
+    "placed",
+    [(), ("--destination", "data", "--layout", "{collection_id}/{SeriesInstanceUID}/")],
+    ids=["default layout", "destination and layout"],
+)
+def test_manifest_downloads_the_cohort(
+    moto_s3: MotoS3, tmp_path: Path, placed: tuple[str, ...]
+) -> None:
     spec_file = tmp_path / "cohort.yaml"
     spec_file.write_text(yaml.safe_dump(SPEC))
     manifest = tmp_path / "cohort.s5cmd"
-    done = _idc_sql(
-        "run", str(spec_file), "-o", str(manifest), "--destination", destination, cwd=tmp_path
-    )
+    done = _idc_sql("run", str(spec_file), "-o", str(manifest), *placed, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
 
     table = idc_sql.run(spec_file).to_arrow()
@@ -64,7 +68,8 @@ def test_manifest_downloads_the_cohort(moto_s3: MotoS3, tmp_path: Path, destinat
     assert len(expected) == SPEC["limit"]
     files = download_and_check(manifest, expected, moto_s3, tmp_path)
     assert len(files) == sum(expected.values())
-    if destination != ".":
-        # one folder per series: no two series share a folder
-        folders = {f.parent for f in files}
-        assert len(folders) == len(expected)
+    # one folder per series: no two series share a folder
+    folders = {f.parent for f in files}
+    assert len(folders) == len(expected)
+    if placed:
+        assert all(f.parts[0] == "data" for f in files)

@@ -8,7 +8,8 @@ WITH series AS (
     ANY_VALUE(dicom_all.StudyInstanceUID) AS `StudyInstanceUID`,
     SUM(SAFE_CAST(dicom_all.instance_size AS FLOAT64)) / 1000000.0 AS `series_size_MB`,
     ANY_VALUE(dicom_all.aws_bucket) AS `aws_bucket`,
-    ANY_VALUE(dicom_all.crdc_series_uuid) AS `crdc_series_uuid`
+    ANY_VALUE(dicom_all.crdc_series_uuid) AS `crdc_series_uuid`,
+    COUNT(dicom_all.SOPInstanceUID) AS `instanceCount`
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
   LEFT JOIN `bigquery-public-data`.`idc_current`.`dicom_metadata_curated` AS curated
     ON dicom_all.SOPInstanceUID = curated.SOPInstanceUID
@@ -24,7 +25,8 @@ SELECT
   `StudyInstanceUID`,
   `series_size_MB`,
   `aws_bucket`,
-  `crdc_series_uuid`
+  `crdc_series_uuid`,
+  `instanceCount`
 FROM series
 WHERE
   series.BodyPartExamined IN UNNEST(@p0) AND series.Modality = @p1

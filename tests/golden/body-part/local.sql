@@ -9,6 +9,7 @@ WITH series AS (
     series_size_MB AS "series_size_MB",
     aws_bucket AS "aws_bucket",
     crdc_series_uuid AS "crdc_series_uuid",
+    instanceCount AS "instanceCount",
     file_row_number AS _row
   FROM idc_index
 )
@@ -21,7 +22,8 @@ SELECT
   "StudyInstanceUID",
   "series_size_MB",
   "aws_bucket",
-  "crdc_series_uuid"
+  "crdc_series_uuid",
+  "instanceCount"
 FROM series
 WHERE
   ARRAY_CONTAINS($p0, series.BodyPartExamined) AND series.Modality = $p1

@@ -149,7 +149,9 @@ WITH series AS (
     ANY_VALUE(dicom_all.StudyInstanceUID) AS `StudyInstanceUID`,
     SUM(SAFE_CAST(dicom_all.instance_size AS FLOAT64)) / 1000000.0 AS `series_size_MB`,
     ANY_VALUE(dicom_all.aws_bucket) AS `aws_bucket`,
-    ANY_VALUE(dicom_all.crdc_series_uuid) AS `crdc_series_uuid`
+    ANY_VALUE(dicom_all.crdc_series_uuid) AS `crdc_series_uuid`,
+    ANY_VALUE(dicom_all.Modality) AS `Modality`,
+    COUNT(dicom_all.SOPInstanceUID) AS `instanceCount`
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
   WHERE
     dicom_all.collection_id = @p0
@@ -170,7 +172,9 @@ SELECT
   `StudyInstanceUID`,
   `series_size_MB`,
   `aws_bucket`,
-  `crdc_series_uuid`
+  `crdc_series_uuid`,
+  `Modality`,
+  `instanceCount`
 FROM series
 WHERE
   series.collection_id = @p0

@@ -14,6 +14,8 @@ WITH series AS (
     series_size_MB AS "series_size_MB",
     aws_bucket AS "aws_bucket",
     crdc_series_uuid AS "crdc_series_uuid",
+    Modality AS "Modality",
+    instanceCount AS "instanceCount",
     file_row_number AS _row
   FROM idc_index
 )
@@ -31,7 +33,9 @@ SELECT
   "StudyInstanceUID",
   "series_size_MB",
   "aws_bucket",
-  "crdc_series_uuid"
+  "crdc_series_uuid",
+  "Modality",
+  "instanceCount"
 FROM series
 WHERE
   series.collection_id = $p0

@@ -22,6 +22,8 @@ WITH series AS (
     SUM(SAFE_CAST(dicom_all.instance_size AS FLOAT64)) / 1000000.0 AS `series_size_MB`,
     ANY_VALUE(dicom_all.aws_bucket) AS `aws_bucket`,
     ANY_VALUE(dicom_all.crdc_series_uuid) AS `crdc_series_uuid`,
+    ANY_VALUE(dicom_all.Modality) AS `Modality`,
+    COUNT(dicom_all.SOPInstanceUID) AS `instanceCount`,
     ANY_VALUE(dicom_all.PatientSex) AS `PatientSex`
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
   GROUP BY
@@ -36,7 +38,9 @@ SELECT
   `StudyInstanceUID`,
   `series_size_MB`,
   `aws_bucket`,
-  `crdc_series_uuid`
+  `crdc_series_uuid`,
+  `Modality`,
+  `instanceCount`
 FROM series
 WHERE
   (

@@ -20,6 +20,8 @@ WITH series AS (
     series_size_MB AS "series_size_MB",
     aws_bucket AS "aws_bucket",
     crdc_series_uuid AS "crdc_series_uuid",
+    Modality AS "Modality",
+    instanceCount AS "instanceCount",
     PatientSex AS "PatientSex",
     file_row_number AS _row
   FROM idc_index
@@ -33,7 +35,9 @@ SELECT
   "StudyInstanceUID",
   "series_size_MB",
   "aws_bucket",
-  "crdc_series_uuid"
+  "crdc_series_uuid",
+  "Modality",
+  "instanceCount"
 FROM series
 WHERE
   (

@@ -24,7 +24,9 @@ SELECT
   `PatientID`,
   `StudyInstanceUID`,
   `aws_bucket`,
-  `crdc_series_uuid`
+  `crdc_series_uuid`,
+  `Modality`,
+  `instanceCount`
 FROM series
 WHERE
   series.SeriesInstanceUID IN (

@@ -1,4 +1,4 @@
-"""The ``refresh`` and ``history`` commands of ``idc-sql`` (see :mod:`idc_sql.cli`).
+"""``idc-sql refresh`` and ``idc-sql history``: scheduled refreshes and their snapshots.
 
 ``refresh`` exits with 0 when no cohort changed (nothing was written), 3 when at least one
 recorded a new snapshot, 1 when a cohort failed while running (2 for a usage or specification
@@ -14,21 +14,20 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .errors import IdcSqlError, Option, UsageError
-from .summary import human_size
-from .writers import FORMATS
+from ..errors import IdcSqlError, Option, UsageError
+from ..summary import human_size
+from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
+from .common import _open_engine, spell
 
 #: ``refresh``'s exit status when a cohort recorded a new snapshot
 CHANGED = 3
 #: its status when another refresh of the state held the lock too long (EX_TEMPFAIL)
 BUSY = 75
 
-OpenEngine = Callable[[argparse.Namespace], tuple[Any, Any]]
-
 
 def add_parsers(sub: Any, engine_arg: Callable[..., None]) -> None:
     """The two commands' parsers, added to ``sub`` (``engine_arg`` adds the engine options)."""
-    from .history.refresh import DEFAULT_WAIT
+    from ..history.refresh import DEFAULT_WAIT
 
     ref = sub.add_parser(
         "refresh",
@@ -55,10 +54,7 @@ def add_parsers(sub: Any, engine_arg: Callable[..., None]) -> None:
         metavar="SECONDS",
         help=f"how long to wait for another refresh of DIR (default {DEFAULT_WAIT:g})",
     )
-    ref.add_argument(
-        "--destination",
-        help="where the download manifest puts each series (as for run; default: .)",
-    )
+    _manifest_args(ref, "the download manifest (fetch.s5cmd)")
     ref.add_argument("--json", action="store_true", help="print the outcome as JSON")
     engine_arg(ref)
 
@@ -74,8 +70,23 @@ def add_parsers(sub: Any, engine_arg: Callable[..., None]) -> None:
         "-o", "--output", help="write the chosen snapshot (default: the latest) to this file"
     )
     hist.add_argument("--format", choices=FORMATS, help="default: from the output's suffix")
-    hist.add_argument("--destination", help="as for run, for an s5cmd manifest")
+    _manifest_args(hist, "a manifest written with -o")
     hist.add_argument("--json", action="store_true", help="print the snapshots as JSON")
+    hist.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="let a set's members live outside the spec's folder",
+    )
+
+
+def _manifest_args(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--destination", metavar="DIR", help=f"the folder {what} puts the series under")
+    p.add_argument(
+        "--layout",
+        metavar="TEMPLATE",
+        help=f"each series' folder under the destination (default: {DEFAULT_LAYOUT})",
+    )
+    p.add_argument("--cloud", choices=tuple(CLOUDS), help="IDC's AWS buckets or GCS mirrors")
 
 
 def _release_number(text: str) -> int:
@@ -84,19 +95,19 @@ def _release_number(text: str) -> int:
     return int(text)
 
 
-def refresh(args: argparse.Namespace, open_engine: OpenEngine, spell: Any) -> int:
-    from . import api
-    from .history.refresh import refresh_cohort, unique_names
-    from .history.state import State
-    from .writers import needs
+def refresh(args: argparse.Namespace) -> int:
+    from .. import api
+    from ..history.refresh import refresh_cohort, unique_names
+    from ..history.state import State
+    from ..writers import needs
 
-    specs = [api.as_spec(path) for path in args.specs]
+    specs = [api.as_spec(path, allow_outside=args.allow_outside) for path in args.specs]
     unique_names(specs)
     if args.dry_run:
         raise UsageError(Option("dry_run"), " applies to run and count; refresh records results")
-    if args.destination is not None:
-        needs("s5cmd", args.destination)  # a wrong template is refused before anything runs
-    engine, report = open_engine(args)
+    manifest = {"destination": args.destination, "layout": args.layout, "cloud": args.cloud}
+    needs("s5cmd", **manifest)  # a wrong layout is refused before anything runs
+    engine, report = _open_engine(args)
     state = State.open(args.state, create=True)
     done: list[dict[str, Any]] = []
     failed: list[IdcSqlError] = []
@@ -108,7 +119,7 @@ def refresh(args: argparse.Namespace, open_engine: OpenEngine, spell: Any) -> in
                     engine,
                     state,
                     idc_version=args.idc_version,
-                    destination=args.destination,
+                    manifest=manifest,
                     report=report,
                 )
             except IdcSqlError as e:
@@ -128,7 +139,7 @@ def refresh(args: argparse.Namespace, open_engine: OpenEngine, spell: Any) -> in
 
 
 def _print_outcome(outcome: Any) -> None:
-    from .writers.s5cmd import download_command
+    from ..writers.s5cmd import download_command
 
     o = outcome
     counts = (
@@ -155,15 +166,17 @@ def _print_outcome(outcome: Any) -> None:
 
 
 def history(args: argparse.Namespace) -> int:
-    from . import api
-    from .history.past import chosen, recorded, snapshots
-    from .history.refresh import cohort_digest
-    from .outputs import check_output
-    from .writers import needs, resolve_format, write
+    from .. import api
+    from ..history.past import chosen, recorded, snapshots
+    from ..history.refresh import cohort_digest
+    from ..outputs import check_output
+    from ..writers import needs, resolve_format, write
 
-    spec = api.as_spec(args.spec)
+    spec = api.as_spec(args.spec, allow_outside=args.allow_outside)
+    manifest = {"destination": args.destination, "layout": args.layout, "cloud": args.cloud}
     if args.output is None:
-        for flag, value in (("format", args.format), ("destination", args.destination)):
+        given = {"format": args.format, **manifest}
+        for flag, value in given.items():
             if value is not None:
                 raise UsageError(Option(flag), " applies to a snapshot written with -o")
         entries = snapshots(spec.name, args.state)
@@ -178,10 +191,10 @@ def history(args: argparse.Namespace) -> int:
             )
         return 0
     fmt = resolve_format(args.output, args.format)
-    needs(fmt, args.destination)
+    needs(fmt, **manifest)
     target = check_output(args.output)
     result = recorded(spec.name, args.state, release=args.release, name=args.snapshot)
-    write(result, args.output, fmt, destination=args.destination)
+    write(result, args.output, fmt, **manifest)
     out = sys.stderr if target.is_stdout else sys.stdout
     if out is not None:
         print(

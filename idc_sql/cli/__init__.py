@@ -1,0 +1,271 @@
+"""The ``idc-sql`` command.
+
+Exit codes: 0 success, 1 a failure while running, 2 a usage or specification error (or a
+query the cost guard refused), 130 interrupted, 141 the reader of standard output went away,
+143 / 129 terminated (SIGTERM / SIGHUP) while writing: the output was left as it was.
+``refresh`` adds 3 (a cohort changed) and 75 (another refresh held the state's lock); see
+:mod:`idc_sql.cli.refresh`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import IdcSqlError
+from ..targets import DEFAULT, TARGETS
+from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
+from . import common
+from . import refresh as refresh_commands
+from .commands import _compile, _count, _fields, _schema, _validate
+from .common import FLAGS, _execute, _explain_empty, _print_summary, spell
+from .history import _diff
+
+__all__ = ["FLAGS", "console", "main", "spell"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="idc-sql",
+        description="Cohorts of NCI Imaging Data Commons series: typed specifications "
+        "compiled to SQL, run on the local index (default) or BigQuery, written as manifests.",
+    )
+    parser.add_argument("--version", action="version", version=f"idc-sql {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def engine_arg(p: argparse.ArgumentParser, *, runs: bool = True) -> None:
+        p.add_argument(
+            "--allow-outside",
+            action="store_true",
+            help="let a set's members live outside the spec's folder",
+        )
+        p.add_argument(
+            "--engine",
+            choices=tuple(TARGETS),
+            default=DEFAULT,
+            help="; ".join(f"{t.name}: {t.description}" for t in TARGETS.values()),
+        )
+        if not runs:
+            return
+        bq = p.add_argument_group("BigQuery (with --engine bigquery)")
+        bq.add_argument(
+            "--project",
+            help="project billed for queries (else IDC_SQL_PROJECT, "
+            "GOOGLE_CLOUD_PROJECT, or the default credentials' project)",
+        )
+        bq.add_argument(
+            "--bigquery-endpoint",
+            metavar="URL",
+            help="API endpoint, e.g. an emulator (else IDC_SQL_BIGQUERY_ENDPOINT)",
+        )
+        bq.add_argument(
+            "--max-gb",
+            type=float,
+            metavar="GB",
+            help="refuse queries estimated above this many GB processed "
+            "(else IDC_SQL_MAX_GB, default 50: 5%% of the Sandbox's free TB a month)",
+        )
+        bq.add_argument(
+            "--dry-run", action="store_true", help="print the SQL and the estimate, run nothing"
+        )
+
+    run = sub.add_parser("run", help="run a cohort and write its manifest")
+    run.add_argument("spec", help="cohort specification (.yaml, .yml or .json)")
+    run.add_argument(
+        "-o",
+        "--output",
+        help="file to write (- for standard output); "
+        "default: <name>.<format> in the current folder",
+    )
+    run.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="default: from the output's suffix, else s5cmd",
+    )
+    run.add_argument(
+        "--destination",
+        metavar="DIR",
+        help="the folder a manifest's series go under (default: .)",
+    )
+    run.add_argument(
+        "--layout",
+        metavar="TEMPLATE",
+        help="each series' folder under the destination, naming result fields "
+        f"(default: {DEFAULT_LAYOUT})",
+    )
+    run.add_argument(
+        "--cloud",
+        choices=tuple(CLOUDS),
+        help="where a manifest's series are read from: IDC's AWS buckets (default) or "
+        "their GCS mirrors",
+    )
+    engine_arg(run)
+
+    count = sub.add_parser("count", help="count a cohort's series, studies, patients, size")
+    count.add_argument("spec")
+    count.add_argument("--json", action="store_true", help="print the summary as JSON")
+    engine_arg(count)
+
+    comp = sub.add_parser("compile", help="print a cohort's SQL and its bound parameters")
+    comp.add_argument("spec")
+    comp.add_argument("--json", action="store_true", help="print {sql, params} as JSON")
+    engine_arg(comp, runs=False)
+
+    val = sub.add_parser("validate", help="check specifications without running them")
+    val.add_argument("specs", nargs="+", metavar="SPEC")
+    engine_arg(val, runs=False)
+
+    fields = sub.add_parser("fields", help="list the fields a cohort can use")
+    fields.add_argument("pattern", nargs="?", help="a glob or substring of field names")
+    fields.add_argument("--engine", choices=tuple(TARGETS), help="only fields this engine can read")
+
+    dif = sub.add_parser(
+        "diff", help="what changed in a cohort between two IDC releases (added, removed, revised)"
+    )
+    dif.add_argument("spec")
+    dif.add_argument("--from", dest="before", required=True, metavar="N", help="a release number")
+    dif.add_argument(
+        "--to",
+        dest="after",
+        default="current",
+        metavar="N",
+        help="a release number or current (default: current)",
+    )
+    dif.add_argument(
+        "-o", "--output", help="write what to fetch (added and revised series) to this manifest"
+    )
+    dif.add_argument(
+        "--deleted",
+        metavar="FILE",
+        help="write the series versions the newer release no longer serves (removed, and the "
+        "older versions of revised series) to this file (csv, tsv, parquet or jsonl)",
+    )
+    dif.add_argument("--json", action="store_true", help="print the change as JSON")
+    engine_arg(dif)
+
+    refresh_commands.add_parsers(sub, engine_arg)
+    sub.add_parser("schema", help="print the JSON Schema of a specification")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ..outputs import BrokenPipe, Terminated
+
+    args = _parser().parse_args(argv)
+    try:
+        return int(_COMMANDS[args.command](args))
+    except BrokenPipe as e:  # the reader went away: stop quietly, as Unix tools do
+        return e.exit_code
+    except Terminated as e:  # SIGTERM or SIGHUP while writing: the output was left as it was
+        return e.exit_code
+    except IdcSqlError as e:
+        print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("idc-sql: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def console() -> None:
+    """The ``idc-sql`` command's entry point (``main`` is the one to call in a process).
+
+    When the command has finished, its output is flushed and the process leaves with
+    ``os._exit``, skipping the interpreter's teardown: freeing every module and object of
+    pydantic, sqlglot and DuckDB one by one costs 30-50 ms and does nothing for a command
+    whose files are already closed and renamed into place when ``main`` returns. The command's
+    result is kept alive until then for the same reason (see ``_kept``).
+    """
+    common._leftovers = []
+    code = main()
+    _remove_spills(common._leftovers)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the stream closed (`2>&-`)
+            continue
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            code = code or 141
+        except (OSError, ValueError):
+            code = code or 1
+    os._exit(code)
+
+
+def _remove_spills(results: list[Any]) -> None:
+    """Close the databases that spilled to disk, so that DuckDB removes its temporary folder
+    (which it does when a database closes); the others are left to the operating system."""
+    import duckdb
+
+    for result in results:
+        connection = getattr(result, "connection", None)
+        if connection is None:
+            continue
+        try:
+            ((folder,),) = connection.execute("SELECT current_setting('temp_directory')").fetchall()
+            if folder and Path(folder).is_dir():
+                connection.close()
+        except (duckdb.Error, OSError):  # leaving must not fail over a temporary folder
+            continue
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .. import api
+    from ..errors import UsageError
+    from ..outputs import check_output, header_safe
+    from ..spec import source_files
+    from ..writers import default_name, needs, paths_written, resolve_format, write
+
+    spec = api.as_spec(args.spec, allow_outside=args.allow_outside)
+    fmt = resolve_format(args.output, args.format)
+    placed = {"destination": args.destination, "layout": args.layout, "cloud": args.cloud}
+    also = needs(fmt, **placed)
+    output = args.output or default_name(spec.name, fmt)
+    for path in reversed(paths_written(output, fmt)):  # a sidecar, then the output itself
+        target = check_output(path)
+        if target.path is not None and target.path in source_files(spec):
+            raise UsageError(
+                f"-o {output} is a specification this cohort is read from; "
+                "write the result to another file"
+            )
+    result = _execute(spec, args, also)
+    if result is None:
+        return 0
+    write(result, output, fmt, **placed)
+    report = sys.stderr if output == "-" else sys.stdout
+    if report is None:  # started with it closed: print() would fall back to standard output
+        return 0
+    _print_summary(result, report)
+    if output != "-":
+        print(f"wrote {target.shown} ({fmt}, {result.summary.series:,} series)", file=report)
+        if fmt == "s5cmd" and result.summary.series:
+            from ..writers.s5cmd import download_command
+
+            cloud = CLOUDS[args.cloud or "aws"]
+            print(f"download: {download_command(header_safe(output), cloud)}", file=report)
+    _explain_empty(result)
+    return 0
+
+
+_COMMANDS = {
+    "diff": _diff,
+    "run": _run,
+    "count": _count,
+    "compile": _compile,
+    "validate": _validate,
+    "fields": _fields,
+    "schema": _schema,
+    "refresh": refresh_commands.refresh,
+    "history": refresh_commands.history,
+}
+
+
+if __name__ == "__main__":
+    console()

@@ -1,0 +1,5 @@
+"""``python -m idc_sql.cli``: the ``idc-sql`` command."""
+
+from . import console
+
+console()

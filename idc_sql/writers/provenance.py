@@ -1,0 +1,113 @@
+"""What every written file says about itself: one provenance record, carried by every format.
+
+The record (:func:`record`) is a JSON object: ``tool`` (``idc-sql``), ``version`` (the tool's),
+``format``, ``written_at`` (UTC, ``YYYY-MM-DDTHH:MM:SSZ``), ``cohort``, ``idc_version``
+(``v25``; ``current`` when BigQuery's ``idc_current`` could not be resolved), ``engine``,
+``source`` (what the rows were read from), ``digest`` (of the specification), the counts
+``series``, ``studies``, ``patients``, ``collections``, the total size as ``size_bytes`` and
+``size_mb``; a table adds its ``columns``, a manifest its ``cloud``, ``endpoint``,
+``destination`` (the root) and ``layout``. Where each format keeps it:
+
+- s5cmd manifests, csv and tsv: a comment header, ``#`` lines before anything else, read by
+  people (:func:`summary_lines`) and, on its ``# provenance:`` line, by programs: the record as
+  one line of JSON (every non-ASCII or control character escaped, so it cannot break the line);
+- parquet: the file's key-value metadata, under the key ``idc_sql``, as JSON;
+- jsonl: a sidecar file beside it, ``<file>.json`` (none when written to standard output);
+- manifest-json: the document's ``provenance`` member.
+
+>>> line = provenance_line({"cohort": "x\\u2028y", "series": 2})
+>>> line, len(line.splitlines())
+('provenance: {"cohort": "x\\\\u2028y", "series": 2}', 1)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__
+from ..outputs import header_safe
+from ..summary import Summary, human_size
+
+if TYPE_CHECKING:
+    from ..result import Provenance
+
+#: the key of parquet's key-value metadata that holds the record
+PARQUET_KEY = "idc_sql"
+#: how the header's machine-readable line begins (after ``# ``)
+PROVENANCE_PREFIX = "provenance: "
+
+
+def now() -> str:
+    """The current time, UTC, to the second: ``2025-06-01T12:00:00Z``."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record(
+    p: Provenance, s: Summary, fmt: str, written_at: str, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The provenance record of a file of format ``fmt`` (``extra``: what the format adds)."""
+    return {
+        "tool": "idc-sql",
+        "version": __version__,
+        "format": fmt,
+        "written_at": written_at,
+        "cohort": p.cohort,
+        "idc_version": p.release,
+        "engine": p.engine,
+        "source": p.source,
+        "digest": p.digest,
+        "series": s.series,
+        "studies": s.studies,
+        "patients": s.patients,
+        "collections": s.collections,
+        "size_bytes": round(s.size_mb * 1e6),
+        "size_mb": round(s.size_mb, 6),
+        **extra,
+    }
+
+
+def to_json(value: Mapping[str, Any], *, indent: int | None = None) -> str:
+    """JSON with every non-ASCII and control character escaped (one line without ``indent``)."""
+    return json.dumps(value, ensure_ascii=True, indent=indent)
+
+
+def provenance_line(rec: Mapping[str, Any]) -> str:
+    """The header line programs read: ``provenance: {...}``."""
+    return PROVENANCE_PREFIX + to_json(rec)
+
+
+def summary_lines(p: Provenance, s: Summary) -> list[str]:
+    """What a header tells people: the release, the digest, the counts and the size."""
+    return [
+        f"IDC version: {header_safe(p.release)} ({header_safe(p.source)})",
+        f"spec digest: {header_safe(p.digest)}",
+        f"series: {s.series}  studies: {s.studies}  patients: {s.patients}  "
+        f"collections: {s.collections}",
+        f"size: {human_size(s.size_mb)} ({s.size_mb:.3f} MB)",
+    ]
+
+
+def written_line(written_at: str) -> str:
+    return f"written by idc-sql {__version__} at {written_at}"
+
+
+def comment(lines: list[str]) -> str:
+    """``lines`` as a comment header: each begins with ``# ``; none can hold a line break."""
+    for line in lines:
+        assert len(line.splitlines()) <= 1, line  # every value in them is escaped
+    return "".join(f"# {line}\n" for line in lines)
+
+
+def read_header(text: str) -> dict[str, Any]:
+    """The record of a comment header (the inverse of :func:`provenance_line`)."""
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        body = line[1:].strip()
+        if body.startswith(PROVENANCE_PREFIX):
+            found: dict[str, Any] = json.loads(body[len(PROVENANCE_PREFIX) :])
+            return found
+    raise ValueError("no provenance line in the header")

@@ -1,0 +1,178 @@
+"""Earlier releases on the embedded engine, and diffs between releases, checked against an
+independent computation from the installed index's version columns and prior_versions_index
+(pandas, no SQL)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import idc_sql
+from idc_sql.engines.local import index_dir
+
+COLLECTIONS = ["nlst", "tcga_luad", "nsclc_radiomics", "cptac_luad", "lidc_idri"]
+
+
+@cache
+def _current() -> pd.DataFrame:
+    return pd.read_parquet(
+        index_dir() / "idc_index.parquet",
+        columns=[
+            "collection_id",
+            "SeriesInstanceUID",
+            "Modality",
+            "crdc_series_uuid",
+            "series_size_MB",
+            "series_init_idc_version",
+            "series_revised_idc_version",
+        ],
+    )
+
+
+@cache
+def _prior() -> pd.DataFrame:
+    return pd.read_parquet(index_dir() / "prior_versions_index.parquet")
+
+
+def served(release: int) -> pd.DataFrame:
+    """The series release ``release`` served: SeriesInstanceUID -> collection, Modality, uuid."""
+    now = _current()
+    kept = now[now.series_revised_idc_version <= release]
+    old = _prior()
+    old = old[(old.min_idc_version <= release) & (old.max_idc_version >= release)]
+    columns = ["collection_id", "SeriesInstanceUID", "Modality", "crdc_series_uuid"]
+    both = pd.concat([kept[columns], old[columns]], ignore_index=True)
+    assert both.SeriesInstanceUID.is_unique
+    return both.set_index("SeriesInstanceUID")
+
+
+def _cohort(modality: str | None) -> dict[str, Any]:
+    where: dict[str, Any] = {"collection_id": COLLECTIONS}
+    if modality:
+        where["Modality"] = modality
+    return {"name": "lungs", "where": where}
+
+
+def _expected(release: int, modality: str | None) -> pd.DataFrame:
+    s = served(release)
+    s = s[s.collection_id.isin(COLLECTIONS)]
+    return s[s.Modality == modality] if modality else s
+
+
+@pytest.fixture(scope="module")
+def engine() -> Any:
+    return idc_sql.engine()
+
+
+@pytest.mark.parametrize("modality", [None, "CT"])
+@pytest.mark.parametrize("release", [3, 12, 20, 24, 25])
+def test_series_at_a_release(release: int, modality: str | None, engine: Any) -> None:
+    spec = {**_cohort(modality), "idc_version": release}
+    result = idc_sql.run(spec, engine)
+    expected = _expected(release, modality)
+    got = result.fetch(
+        result.select(("SeriesInstanceUID", "crdc_series_uuid")), "to_arrow_table"
+    ).to_pandas()
+    assert len(got) == len(expected) == result.summary.series
+    assert dict(zip(got.SeriesInstanceUID, got.crdc_series_uuid, strict=True)) == (
+        expected.crdc_series_uuid.to_dict()
+    )
+    assert result.provenance.release == f"v{release}"
+
+
+def test_all_of_idc_at_v24() -> None:
+    # v25 (1,044,191) less the 11,346 series added in v25, plus the 127 it removed
+    assert idc_sql.count({"name": "all", "idc_version": 24}).series == 1_032_972
+
+
+def test_an_old_release_downloads_that_releases_files(tmp_path: Path, engine: Any) -> None:
+    """A revised series at v24 is listed with the crdc_series_uuid v24 served, in the bucket
+    where that version's files are."""
+    prior = _prior()
+    revised = _current()
+    revised = revised[
+        (revised.series_revised_idc_version == 25) & (revised.series_init_idc_version < 25)
+    ]
+    uid = revised.SeriesInstanceUID.iloc[0]
+    old = prior[(prior.SeriesInstanceUID == uid) & (prior.max_idc_version == 24)].iloc[0]
+    spec = {"name": "one", "idc_version": 24, "where": {"SeriesInstanceUID": uid}}
+    out = tmp_path / "one.s5cmd"
+    idc_sql.run(spec, engine).write(str(out))
+    (line,) = [x for x in out.read_text().splitlines() if not x.startswith("#")]
+    last = prior[prior.crdc_series_uuid == old.crdc_series_uuid].sort_values("max_idc_version")
+    assert line.startswith(f"cp s3://{last.aws_bucket.iloc[-1]}/{old.crdc_series_uuid}/* ")
+    assert "# IDC version: v24 (" in out.read_text()
+
+
+@pytest.mark.parametrize("modality", [None, "CT"])
+@pytest.mark.parametrize(("before", "after"), [(24, 25), (18, 25), (5, 20), (20, 21)])
+def test_diff_counts(before: int, after: int, modality: str | None, engine: Any) -> None:
+    a, b = _expected(before, modality), _expected(after, modality)
+    both = a.index.intersection(b.index)
+    revised = int((a.loc[both].crdc_series_uuid != b.loc[both].crdc_series_uuid).sum())
+    change = idc_sql.diff(_cohort(modality), before, after, engine)
+    c = change.counts
+    assert (c.added, c.removed, c.revised, c.unchanged) == (
+        len(b.index.difference(a.index)),
+        len(a.index.difference(b.index)),
+        revised,
+        len(both) - revised,
+    )
+    per = {row["collection_id"]: row for row in change.by_collection()}
+    for collection in set(a.collection_id) | set(b.collection_id):
+        added = b[(b.collection_id == collection) & ~b.index.isin(a.index)]
+        assert per[collection]["added"] == len(added)
+
+
+def test_the_manifests_of_a_diff(tmp_path: Path, engine: Any) -> None:
+    change = idc_sql.diff(_cohort(None), 18, 25, engine)
+    fetch, gone = tmp_path / "fetch.s5cmd", tmp_path / "gone.csv"
+    change.to_fetch().write(str(fetch))
+    change.to_delete().write(str(gone))
+    a, b = _expected(18, None), _expected(25, None)
+    both = a.index.intersection(b.index)
+    revised = both[(a.loc[both].crdc_series_uuid != b.loc[both].crdc_series_uuid).to_numpy()]
+    wanted = set(b.index.difference(a.index)) | set(revised)
+    lines = [x for x in fetch.read_text().splitlines() if not x.startswith("#")]
+    assert {x.split("/")[3] for x in lines} == set(b.loc[sorted(wanted)].crdc_series_uuid)
+    deleted = pd.read_csv(gone, comment="#")
+    assert len(revised) > 0  # both kinds are there
+    assert len(a.index.difference(b.index)) > 0
+    assert set(deleted.SeriesInstanceUID) == set(a.index.difference(b.index)) | set(revised)
+    assert set(deleted.crdc_series_uuid) == set(
+        a.loc[list(set(a.index.difference(b.index)) | set(revised))].crdc_series_uuid
+    )
+
+
+def test_the_diff_command(tmp_path: Path) -> None:
+    spec = tmp_path / "lungs.yaml"
+    spec.write_text(json.dumps(_cohort("CT")))
+    done = subprocess.run(
+        [sys.executable, "-m", "idc_sql.cli", "diff", str(spec), "--from", "24", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    a, b = _expected(24, "CT"), _expected(25, "CT")
+    assert body["to"] == "v25"
+    assert body["added"] == len(b.index.difference(a.index))
+    assert {"added", "removed", "revised", "unchanged", "changed"} <= set(body)
+    same = subprocess.run(
+        [sys.executable, "-m", "idc_sql.cli", "diff", str(spec), "--from", "25"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert same.returncode == 2
+    assert same.stderr == (
+        "idc-sql: error: both releases are v25: a diff compares two different releases\n"
+    )
