@@ -29,9 +29,9 @@ from .diff import at_release
 from .state import State, snapshot_name
 
 if TYPE_CHECKING:
-    from ..engines.base import Engine
+    from ..engines.base import Engine, Rows
     from ..release import Requested
-    from ..result import Provenance
+    from ..result import CohortResult, Provenance
     from ..settings import Reporter
     from ..spec import Spec
     from .diff import Diff
@@ -261,11 +261,11 @@ def _release_of(entry: Entry | None) -> Release:
 
 def _write(
     spec: Spec,
-    result: Any,
+    result: CohortResult,
     state: State,
     outcome: Refreshed,
     change: Diff,
-    rows: Any,
+    rows: Rows,
     now: str,
     manifest: Mapping[str, str | None],
     last: Entry | None,
