@@ -144,7 +144,10 @@ def import_cost() -> None:
 
 
 if __name__ == "__main__":
+    import history
+
     print(f"idc-sql benchmark ({RUNS} alternating cold runs each)")
     cohort_run()
     compile_time()
     import_cost()
+    history.main()

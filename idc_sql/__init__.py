@@ -43,8 +43,11 @@ __all__ = [
     "load_spec",
     "load_template",
     "parse_spec",
+    "refresh",
     "run",
     "run_template",
+    "snapshot",
+    "snapshots",
 ]
 
 _LAZY = {
@@ -61,6 +64,9 @@ _LAZY = {
     "diff": "api",
     "fields": "api",
     "run": "api",
+    "refresh": "api",
+    "snapshot": "api",
+    "snapshots": "api",
     "load_spec": "spec",
     "parse_spec": "spec",
     "CohortSpec": "spec",
@@ -81,7 +87,18 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .api import compile, count, diff, engine, estimate, fields, run
+    from .api import (
+        compile,
+        count,
+        diff,
+        engine,
+        estimate,
+        fields,
+        refresh,
+        run,
+        snapshot,
+        snapshots,
+    )
     from .compiler import Compiled
     from .downloads import download
     from .engines.base import Engine

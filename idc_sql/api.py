@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from .compiler import Compiled
     from .engines.base import Engine
     from .history.diff import Diff
+    from .history.refresh import Refreshed
+    from .history.state import Entry
     from .result import CohortResult
     from .summary import Summary
 
@@ -164,6 +166,59 @@ def diff(
         also=all_needs(),
         report=report,
     )
+
+
+def refresh(
+    specs: SpecLike | list[SpecLike],
+    state: str | Path,
+    engine: str | Engine = DEFAULT,
+    *,
+    idc_version: int | str | None = None,
+    wait: float = 60.0,
+    destination: str | None = None,
+    layout: str | None = None,
+    cloud: str | None = None,
+    allow_outside: bool = False,
+    report: Reporter | None = None,
+    **options: Any,
+) -> list[Refreshed]:
+    """Refresh cohorts in the state folder ``state``: run each at ``idc_version`` (default: the
+    newest the engine serves), compare with its last snapshot there and, when anything
+    changed, record a new snapshot (``outcome.changed``; ``outcome.fetch`` is the manifest of
+    what to download). Waits at most ``wait`` seconds for another refresh of ``state``."""
+    from .history.refresh import refresh as refresh_cohorts
+
+    many = specs if isinstance(specs, list) else [specs]
+    eng = _engine(engine, options, report)
+    version = None if idc_version is None else _release(idc_version)
+    return refresh_cohorts(
+        [as_spec(s, allow_outside=allow_outside) for s in many],
+        eng,
+        state,
+        idc_version=version,
+        wait=wait,
+        destination=destination,
+        layout=layout,
+        cloud=cloud,
+        report=report,
+    )
+
+
+def snapshots(spec: SpecLike, state: str | Path) -> list[Entry]:
+    """The snapshots of ``spec``'s cohort recorded in ``state``, oldest first."""
+    from .history.past import snapshots as recorded_snapshots
+
+    return recorded_snapshots(as_spec(spec).name, state)
+
+
+def snapshot(
+    spec: SpecLike, state: str | Path, *, release: int | None = None, name: str | None = None
+) -> CohortResult:
+    """A recorded snapshot of ``spec``'s cohort (the latest, the latest of ``release``, or the
+    one named ``name``): its series as they were then (``.write("v24.s5cmd")``)."""
+    from .history.past import recorded
+
+    return recorded(as_spec(spec).name, state, release=release, name=name)
 
 
 def _release(value: int | str) -> int | Literal["current"]:

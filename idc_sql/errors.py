@@ -164,6 +164,20 @@ class IncompleteDownload(DownloadError):
         self.report = report
 
 
+class StateError(IdcSqlError):
+    """A refresh state cannot be used: a file of it is missing or damaged, or the file system
+    offers no locks."""
+
+
+class BusyError(StateError):
+    """Another process held a lock (a refresh of the same state) longer than the caller waits.
+
+    Exit status 75 (EX_TEMPFAIL of sysexits.h): nothing was done; try again later.
+    """
+
+    exit_code = 75
+
+
 class OutputError(IdcSqlError):
     """A result could not be written."""
 

@@ -3,6 +3,8 @@
 Exit codes: 0 success, 1 a failure while running, 2 a usage or specification error (or a
 query the cost guard refused), 130 interrupted, 141 the reader of standard output went away,
 143 / 129 terminated (SIGTERM / SIGHUP) while writing: the output was left as it was.
+``refresh`` adds 3 (a cohort changed) and 75 (another refresh held the state's lock); see
+:mod:`idc_sql.cli.refresh`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..errors import IdcSqlError
 from ..targets import DEFAULT, TARGETS
 from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
 from . import common, files
+from . import refresh as refresh_commands
 from .commands import _compile, _count, _fields, _schema, _validate
 from .common import FLAGS, _execute, _explain_empty, _print_summary, spell
 from .history import _diff
@@ -145,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     dif.add_argument("--json", action="store_true", help="print the change as JSON")
     engine_arg(dif)
 
+    refresh_commands.add_parsers(sub, engine_arg)
     sub.add_parser("schema", help="print the JSON Schema of a specification")
     from .templates import add_commands  # template, tables; .sql files for run, compile...
 
@@ -269,6 +273,8 @@ _COMMANDS = {
     "download": files._download,
     "manifest": files._manifest,
     "cite": files._cite,
+    "refresh": refresh_commands.refresh,
+    "history": refresh_commands.history,
 }
 
 

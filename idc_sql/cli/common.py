@@ -32,6 +32,8 @@ FLAGS = {
     "timeout": "--timeout",
     "retries": "--retries",
     "sign_requests": "--sign-request",
+    "state": "--state",
+    "wait": "--wait",
 }
 #: options the command line takes from the environment only
 ENVIRONMENT = {"deadline": "IDC_SQL_BIGQUERY_DEADLINE"}

@@ -63,54 +63,42 @@ class Diff:
     engine: str
     sql: str
     params: dict[str, Any] = field(default_factory=dict)
-    _counts: Counts | None = None
+    _groups: list[tuple[str, str, int, float]] | None = None
 
-    @property
-    def counts(self) -> Counts:
-        if self._counts is None:
-            change = exp.column("change")
+    def _grouped(self) -> list[tuple[str, str, int, float]]:
+        """Per collection and kind of change: how many series and their size (MB; removed:
+        the old size), read in one pass over the rows (counts and collections share it)."""
+        if self._groups is None:
+            collection, change = exp.column("collection_id"), exp.column("change")
             size = exp.Coalesce(
                 this=exp.column("series_size_MB"), expressions=[exp.column("from_series_size_MB")]
             )
             rows = self.rows.fetch(
-                exp.select(change, exp.Count(this=exp.Star()), exp.Sum(this=size))
+                exp.select(collection, change, exp.Count(this=exp.Star()), exp.Sum(this=size))
                 .from_(self.rows.query.subquery("d"))
-                .group_by(change)
+                .group_by(collection, change)
             )
-            found = {c: (int(n), float(mb or 0)) for c, n, mb in rows}
-            n = {c: found.get(c, (0, 0.0)) for c in CHANGES}
-            self._counts = Counts(*(n[c][0] for c in CHANGES), *(n[c][1] for c in CHANGES))
-        return self._counts
+            self._groups = [(c, k, int(n), float(mb or 0)) for c, k, n, mb in rows]
+        return self._groups
+
+    @property
+    def counts(self) -> Counts:
+        n = dict.fromkeys(CHANGES, 0)
+        mb = dict.fromkeys(CHANGES, 0.0)
+        for _, kind, count, size in self._grouped():
+            n[kind] += count
+            mb[kind] += size
+        return Counts(*(n[c] for c in CHANGES), *(mb[c] for c in CHANGES))
 
     def by_collection(self) -> list[dict[str, Any]]:
         """Per collection: how many series of each kind of change."""
-        collection = exp.column("collection_id")
-        query = (
-            exp.select(
-                collection,
-                *(
-                    exp.alias_(
-                        exp.Filter(
-                            this=exp.Count(this=exp.Star()),
-                            expression=exp.Where(
-                                this=exp.EQ(
-                                    this=exp.column("change"), expression=exp.Literal.string(c)
-                                )
-                            ),
-                        ),
-                        c,
-                    )
-                    for c in CHANGES
-                ),
+        found: dict[str, dict[str, Any]] = {}
+        for collection, kind, count, _ in self._grouped():
+            row = found.setdefault(
+                collection, {"collection_id": collection, **dict.fromkeys(CHANGES, 0)}
             )
-            .from_(self.rows.query.subquery("d"))
-            .group_by(collection)
-            .order_by(collection)
-        )
-        return [
-            dict(zip(("collection_id", *CHANGES), row, strict=True))
-            for row in self.rows.fetch(query)
-        ]
+            row[kind] += count
+        return [found[c] for c in sorted(found)]
 
     def as_dict(self) -> dict[str, Any]:
         c = self.counts
@@ -216,7 +204,9 @@ def diff(
         report(Notice("estimate", decision.pieces, {"bytes": decision.estimate_bytes}))
     if not decision.allowed:
         raise CostError(*decision.pieces)
-    rows = materialized(engine.execute(query))
+    # not materialized: counts and collections are read in one pass, and each manifest
+    # reads only its series (a table of every series would cost twice the memory of the join)
+    rows = engine.execute(query)
     return Diff(
         cohort=spec.name,
         before=a.release,
@@ -227,22 +217,6 @@ def diff(
         engine=engine.target.name,
         sql=query.sql,
         params=query.params,
-    )
-
-
-def materialized(rows: Rows) -> Rows:
-    """``rows`` computed once into a table of their (in-memory) database: a diff is read
-    several times (counts, collections, manifests)."""
-    import uuid
-
-    from ..engines.base import Rows as RowsType
-
-    name = f"diff_{uuid.uuid4().hex[:12]}"
-    # a table of the in-memory database, not a TEMP one: each cursor is a connection of its own
-    create = exp.Create(this=exp.table_(name), kind="TABLE", expression=rows.query.copy())
-    rows.execute(create)
-    return RowsType(
-        rows.connection, exp.select(exp.Star()).from_(name), {}, rows.release, label=rows.label
     )
 
 
