@@ -30,6 +30,9 @@ class Query:
     label: str = "query"
     #: the result's column names as the query spells them (empty: whatever it yields)
     output: tuple[str, ...] = ()
+    #: a column of the query's relation that identifies its rows (None: none does); an engine
+    #: may then evaluate a costly WHERE once and re-read the rows by this key
+    row_key: str | None = None
 
     @property
     def sql(self) -> str:

@@ -87,6 +87,7 @@ def compile_plan(plan: Plan, *, project: str | None = None) -> Compiled:
         params=b.params,
         columns=tuple(f.name for f in plan.columns),
         output=tuple(f.name for f in plan.output),
+        row_key=ROW if target.row_order is not None else None,
     )
 
 

@@ -17,6 +17,7 @@ from ..errors import SpecError, UnknownFieldError, UnsupportedError
 from ..release import Release
 from ..schema import ELEMENT, LiveSchema, as_number, element
 from ..spec import (
+    FILE_OPERATORS,
     AllOf,
     AnyOf,
     CohortSpec,
@@ -30,6 +31,7 @@ from ..spec import (
     StudyHas,
 )
 from ..targets import Target, answering, reading_engines, run_on
+from .files import file_values
 from .nodes import (
     DEFAULT_ORDER,
     And,
@@ -288,7 +290,12 @@ def _atom(name: str, condition: Any, target: Target, instances: Any, where: str)
         at = where if not isinstance(condition, Ops) else f"{where}.{op}"
         if op not in allowed:
             raise SpecError(at, wrong_op(f, op, isinstance(condition, Ops)))
-        ops.append((op, check_value(f, op, value, at)))
+        if op in FILE_OPERATORS:
+            assert isinstance(condition, Ops)
+            listed = "in" if op == "in_file" else "not_in"
+            ops.append((listed, file_values(f, op, condition, at)))
+        else:
+            ops.append((op, check_value(f, op, value, at)))
     return Atom(field=f, ops=tuple(ops), instances=instances)
 
 

@@ -29,6 +29,8 @@ MAX_NESTING = 32
 MAX_PREDICATES = 10_000
 #: values in one list (``in``, ``not_in``, a list of equal values, ``columns``, ...)
 MAX_LIST = 1_000_000
+#: bytes in a file of values (``in_file``, ``not_in_file``)
+MAX_VALUES_FILE_BYTES = 256 * 1024 * 1024
 #: levels of set specifications inside each other (a set whose member is a set, ...)
 MAX_SET_NESTING = 10
 #: bytes in a specification file
