@@ -149,10 +149,25 @@ def requested_release(spec: Spec) -> tuple[int | Literal["current"], str]:
     return version, _loc(spec.origin, "idc_version")
 
 
-def _selection(spec: Spec, target: Target, where: str) -> Selection:
+def _selection(
+    spec: Spec, target: Target, where: str, done: dict[int, Selection] | None = None
+) -> Selection:
+    """The selection of ``spec``; a member named many times is planned once and shared
+    (``done``: the selections planned so far, by spec), so that a set of sets that name each
+    other's members costs what its distinct members do."""
+    done = {} if done is None else done
+    known = done.get(id(spec))
+    if known is not None:
+        return known
+    selection = _selection_of(spec, target, where, done)
+    done[id(spec)] = selection
+    return selection
+
+
+def _selection_of(spec: Spec, target: Target, where: str, done: dict[int, Selection]) -> Selection:
     order = tuple(_order(spec.order_by, target, where))
     if isinstance(spec, SetSpec):
-        members = tuple(_selection(m, target, m.origin) for m in spec.members)
+        members = tuple(_selection(m, target, m.origin, done) for m in spec.members)
         op = spec.operation
         if op == "union":
             return Selection(operation="union", members=members, order=order, limit=spec.limit)
