@@ -45,6 +45,7 @@ from .nodes import (
     atoms_in,
     fields_in,
 )
+from .simplify import simplify
 from .values import OPS_BY_KIND, all_numbers, check_value, wrong_op
 
 __all__ = [
@@ -177,7 +178,7 @@ def _selection_of(spec: Spec, target: Target, where: str, done: dict[int, Select
     assert isinstance(spec, CohortSpec)
     node = None
     if spec.where is not None:
-        node = _predicate(spec.where, target, spec.instances, _loc(where, "where"))
+        node = simplify(_predicate(spec.where, target, spec.instances, _loc(where, "where")))
     return Selection(where=node, order=order, limit=spec.limit)
 
 

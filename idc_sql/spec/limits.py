@@ -115,10 +115,13 @@ def _kind(node: Any) -> str | None:
         if not nodes:
             return "fields"
         return nodes[0] if len(nodes) == 1 and len(node) == 1 else None
-    for key, attr in _ATTRS.items():  # a model: AllOf has .all, Not has .not_, ...
-        if hasattr(node, attr):
+    # a model: AllOf has the field all, Not has not_, ... (looked up in the class's fields: a
+    # missing attribute of a Pydantic model is slow to find missing)
+    fields = getattr(type(node), "model_fields", {})
+    for key, attr in _ATTRS.items():
+        if attr in fields:
             return key
-    return "fields" if isinstance(getattr(node, "root", None), Mapping) else None
+    return "fields" if "root" in fields and isinstance(node.root, Mapping) else None
 
 
 def _lists_in(condition: Any) -> Iterator[tuple[tuple[str, ...], Any]]:
