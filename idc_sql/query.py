@@ -33,6 +33,9 @@ class Query:
     #: declared BigQuery types of parameters (``INT64``, ``ARRAY<STRING>``); the others are
     #: typed from their values
     param_types: dict[str, str] = field(default_factory=dict)
+    #: a column of the query's relation that identifies its rows (None: none does); an engine
+    #: may then evaluate a costly WHERE once and re-read the rows by this key
+    row_key: str | None = None
 
     @property
     def sql(self) -> str:

@@ -28,6 +28,13 @@ if TYPE_CHECKING:
 #: the BigQuery project that holds IDC's public datasets
 BIGQUERY_PUBLIC_PROJECT = "bigquery-public-data"
 
+#: a list of values (``in``, ``not_in``, a list of equal values) longer than this is bound as a
+#: relation and joined by hash, rather than searched value by value for every row
+LIST_RELATION_FROM = 1_000
+#: how the compiler names a list bound as a relation: ``UNNEST(<list>) AS _list(_v)``
+LIST_ALIAS = "_list"
+LIST_COLUMN = "_v"
+
 #: what an engine may be able to do beyond reading its series relation
 Capability = str
 CAPABILITIES: Mapping[Capability, str] = {
@@ -61,6 +68,9 @@ class Target:
     read: Callable[[Field], Builder | None]
     #: ``value IN list-parameter`` (NULL when value is NULL)
     in_list: Callable[[exp.Expr, exp.Expr], exp.Expr]
+    #: the rows of a list parameter as a one-column relation (``LIST_COLUMN``), for
+    #: ``value IN (SELECT ...)``: a hash semi-join (an anti-join under NOT), NULL when value is
+    list_rows: Callable[[exp.Expr], exp.Select]
     #: LIKE needs an explicit ESCAPE '\\' to treat backslash as BigQuery does
     like_escape: bool
     #: a column of the series source whose order is the canonical order (collection_id,
@@ -113,6 +123,25 @@ def _bigquery_in(value: exp.Expr, values: exp.Expr) -> exp.Expr:
     return exp.In(this=value, unnest=exp.Unnest(expressions=[values]))
 
 
+def _unnested(values: exp.Expr, alias: exp.TableAlias) -> exp.Select:
+    rows = exp.Unnest(expressions=[values], alias=alias)
+    return exp.select(exp.column(LIST_COLUMN)).from_(rows, copy=False)
+
+
+def _local_list_rows(values: exp.Expr) -> exp.Select:
+    # UNNEST($p) AS _list(_v): the local engine binds such a list as a table of its own
+    # (see engines.lists), found by this alias
+    alias = exp.TableAlias(
+        this=exp.to_identifier(LIST_ALIAS), columns=[exp.to_identifier(LIST_COLUMN)]
+    )
+    return _unnested(values, alias)
+
+
+def _bigquery_list_rows(values: exp.Expr) -> exp.Select:
+    # BigQuery names an UNNEST's element by a column alias: UNNEST(@p) AS _v
+    return _unnested(values, exp.TableAlias(columns=[exp.to_identifier(LIST_COLUMN)]))
+
+
 TARGETS: Mapping[str, Target] = {
     "local": Target(
         name="local",
@@ -122,6 +151,7 @@ TARGETS: Mapping[str, Target] = {
         grouped=False,
         read=lambda f: f.local,
         in_list=lambda value, values: exp.ArrayContains(this=values, expression=value),
+        list_rows=_local_list_rows,
         like_escape=True,
         # idc_index.parquet is written in the canonical order (idc_index.sql ends with
         # ORDER BY collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID; a test checks
@@ -141,6 +171,7 @@ TARGETS: Mapping[str, Target] = {
         grouped=True,
         read=lambda f: f.bigquery,
         in_list=_bigquery_in,
+        list_rows=_bigquery_list_rows,
         like_escape=False,
         row_order=None,
         capabilities=frozenset(

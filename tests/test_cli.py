@@ -446,7 +446,8 @@ class Bad:
 
 
 ALLOWED_OPERATORS = (
-    "eq, ne, in, not_in, lt, lte, gt, gte, between, like, ilike, regex, is_null, contains"
+    "eq, ne, in, not_in, in_file, not_in_file, lt, lte, gt, gte, between, like, ilike, regex, "
+    "is_null, contains, column"
 )
 ALLOWED_KEYS = "name, description, idc_version, columns, order_by, limit, instances, where"
 YAML_BOOLEANS = "(YAML reads yes/no/on/off/true/false as booleans: quote the value)"

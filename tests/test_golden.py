@@ -20,10 +20,13 @@ BigQuery read only catalogued columns of ``dicom_all`` that the reference schema
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
+import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -209,11 +212,44 @@ def _normal(value: object) -> object:
     return value
 
 
+#: keys whose values say where values are read from, not values themselves
+FILE_KEYS = ("in_file", "not_in_file", "column")
+
+
+def _without_files(node: Any) -> Any:
+    """``node`` with the keys naming files of values (and their columns) left out."""
+    if isinstance(node, dict):
+        return {k: _without_files(v) for k, v in node.items() if k not in FILE_KEYS}
+    if isinstance(node, list):
+        return [_without_files(v) for v in node]
+    return node
+
+
+def _file_values(folder: Path, node: Any) -> list[object]:
+    """The values of the files a spec's conditions read (text: a line each; CSV: a column)."""
+    out: list[object] = []
+    for _, value in _walk(node):
+        if not isinstance(value, dict):
+            continue
+        for key in ("in_file", "not_in_file"):
+            if key not in value:
+                continue
+            text = (folder / value[key]).read_text(encoding="utf-8")
+            if value[key].endswith(".csv"):
+                rows = list(csv.DictReader(io.StringIO(text)))
+                out += [row[value["column"]] for row in rows]
+            else:
+                out += [line.strip() for line in text.splitlines() if line.strip()[:1] not in "#"]
+    return out
+
+
 def _spec_values(path: Path) -> list[object]:
     """Every value a spec (and its members) holds: condition values and limits, normalized."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    where = data.get("where", {})
     # booleans are is_null flags, not values
-    values = [v for v in _leaves(data.get("where", {})) if not isinstance(v, bool)]
+    values = [v for v in _leaves(_without_files(where)) if not isinstance(v, bool)]
+    values += _file_values(path.parent, where)
     if "limit" in data:
         values.append(data["limit"])
     for key in SET_KEYS:
@@ -230,9 +266,10 @@ def _flatten(params: dict[str, Any]) -> set[object]:
 
 
 def _shift(value: Any) -> Any:
-    """Another value of the same type and order: numbers and dates move up, text is wrapped."""
+    """Another value of the same type and order: numbers and dates move up, text is wrapped
+    (a DICOM UID gets one more group, so that it stays a UID)."""
     if isinstance(value, dict):
-        return {k: _shift(v) for k, v in value.items()}
+        return {k: v if k in FILE_KEYS else _shift(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_shift(v) for v in value]
     if isinstance(value, bool):
@@ -245,18 +282,27 @@ def _shift(value: Any) -> Any:
         try:
             return (dt.date.fromisoformat(value) + dt.timedelta(days=1)).isoformat()
         except ValueError:
-            return f"zz{value}zz"
+            return f"{value}.9" if re.fullmatch(r"[0-9]+(\.[0-9]+)*", value) else f"zz{value}zz"
     raise AssertionError(value)
 
 
 def _compile_shifted(case: Path, engine: str, folder: Path) -> idc_sql.Compiled:
-    """The case compiled with every value of its specs (members too) replaced by another."""
+    """The case compiled with every value of its specs (members too, files of values too)
+    replaced by another."""
     for spec in case.glob("*.yaml"):
         data = yaml.safe_load(spec.read_text(encoding="utf-8"))
         for key in ("where", "limit"):
             if key in data:
                 data[key] = _shift(data[key])
         (folder / spec.name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    for values in [*case.glob("*.txt"), *case.glob("*.csv")]:
+        lines = values.read_text(encoding="utf-8").splitlines()
+        first = 1 if values.suffix == ".csv" else 0  # a CSV's header stays
+        shifted = [
+            line if i < first or not line.strip() or line.startswith("#") else _shift_row(line)
+            for i, line in enumerate(lines)
+        ]
+        (folder / values.name).write_text("\n".join(shifted) + "\n", encoding="utf-8")
     return idc_sql.compile(folder / "spec.yaml", engine)
 
 
@@ -282,6 +328,10 @@ def test_spec_values_are_bound_not_written(path: Path, tmp_path: Path) -> None:
     assert f"{shifted.sql}\n" == text
     # every parameter carries a value of the spec
     assert not _flatten(params) & _flatten(shifted.params)
+
+
+def _shift_row(line: str) -> str:
+    return ",".join(_shift(cell) for cell in line.split(","))
 
 
 def _schema_columns(repo_root: Path) -> dict[str, dict[str, str]]:
@@ -375,9 +425,11 @@ INDEX_COLUMNS = frozenset(pq.read_schema(idc_index_data.IDC_INDEX_PARQUET_FILEPA
 def test_local_reads_the_index(path: Path, local_connection: Any) -> None:
     """The local SQL reads only idc_index columns and binds against the installed index."""
     tree = _parse(path)
-    (cte,) = list(tree.find_all(exp.CTE))
-    assert {t.name for t in tree.find_all(exp.Table)} == {"idc_index", "series"}
-    read = {c.name for c in cte.this.find_all(exp.Column)}
+    ctes = {cte.alias: cte.this for cte in tree.find_all(exp.CTE)}
+    members = {name for name in ctes if name != "series"}
+    assert all(re.fullmatch(r"_member\d+", name) for name in members)  # a set's members
+    assert {t.name for t in tree.find_all(exp.Table)} == {"idc_index", "series", *members}
+    read = {c.name for c in ctes["series"].find_all(exp.Column)}
     assert read <= INDEX_COLUMNS | {"file_row_number"}
     local_connection.execute(f"EXPLAIN {path.read_text(encoding='utf-8')}", _params(path))
 

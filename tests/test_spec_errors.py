@@ -16,7 +16,10 @@ import idc_sql
 from idc_sql.errors import IdcSqlError, SpecError, UnsupportedError, UsageError
 from idc_sql.spec import NODE_KEYS
 
-OPERATORS = "eq, ne, in, not_in, lt, lte, gt, gte, between, like, ilike, regex, is_null, contains"
+OPERATORS = (
+    "eq, ne, in, not_in, in_file, not_in_file, lt, lte, gt, gte, between, like, ilike, regex, "
+    "is_null, contains, column"
+)
 BOOLEANS = "(YAML reads yes/no/on/off/true/false as booleans: quote the value)"
 VERSION = "idc_version is a release number (1, 2, ...) or 'current'"
 LOCAL_FIELDS = " (`idc-sql fields --engine local` lists the local fields)"

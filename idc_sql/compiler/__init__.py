@@ -22,7 +22,7 @@ and how a few operators are spelled. Values are always bound parameters (``@p0``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
@@ -32,6 +32,11 @@ from ..plan import fields_in as _fields_in
 from ..query import Query
 from ..targets import BIGQUERY_PUBLIC_PROJECT
 from .builder import ROW, SERIES, Builder, _typed
+
+#: how the relation of a set's member is named: _member0, _member1, ...
+MEMBER = "_member"
+#: a WHERE of more conjuncts than this is given as one expression (see _restrict)
+MANY_CONJUNCTS = 64
 
 __all__ = ["BIGQUERY_PUBLIC_PROJECT", "Compiled", "compile_plan"]
 
@@ -74,10 +79,13 @@ def compile_plan(plan: Plan, *, project: str | None = None) -> Compiled:
     outer = exp.select(*(exp.column(f.name, quoted=True) for f in plan.output)).from_(
         SERIES, copy=False
     )
-    outer = _restrict(b, outer, sel, SERIES)
+    members = _Members(b)
+    outer = _restrict(b, outer, sel, SERIES, members=members)
     for name, relation in b.side_relations(dataset, project):
         outer = outer.with_(name, as_=relation, copy=False)
-    tree = outer.with_(SERIES, as_=series, copy=False)
+    tree: exp.Query = outer.with_(SERIES, as_=series, copy=False)
+    for name, member in members.relations:
+        tree = tree.with_(name, as_=member, copy=False)
     return Compiled(
         engine=target.name,
         dialect=target.dialect,
@@ -87,6 +95,7 @@ def compile_plan(plan: Plan, *, project: str | None = None) -> Compiled:
         params=b.params,
         columns=tuple(f.name for f in plan.columns),
         output=tuple(f.name for f in plan.output),
+        row_key=ROW if target.row_order is not None else None,
     )
 
 
@@ -133,43 +142,87 @@ def _crosses_collections(node: Node) -> bool:
     return False
 
 
+def _distinct_selections(sel: Selection) -> list[Selection]:
+    """``sel`` and its members, each once however often it is named (members share one
+    Selection per spec: see :func:`idc_sql.plan.plan`)."""
+    out: dict[int, Selection] = {}
+    stack = [sel]
+    while stack:
+        current = stack.pop()
+        if id(current) not in out:
+            out[id(current)] = current
+            stack.extend(reversed(current.members))
+    return list(out.values())
+
+
 def _collect_selection(b: Builder, sel: Selection) -> None:
-    b.collect(sel.where)
-    for member in sel.members:
-        _collect_selection(b, member)
+    for current in _distinct_selections(sel):
+        b.collect(current.where)
 
 
 def _selection_fields(sel: Selection) -> list[Field]:
-    out = _fields_in(sel.where) + [f for f, _ in sel.order]
-    for member in sel.members:
-        out += _selection_fields(member)
+    out: list[Field] = []
+    for current in _distinct_selections(sel):
+        out += _fields_in(current.where) + [f for f, _ in current.order]
     return out
 
 
+@dataclass
+class _Members:
+    """The members of a set, each one relation (a CTE of its SeriesInstanceUIDs) however
+    often it is named, so that the SQL and its cost grow with the distinct members."""
+
+    b: Builder
+    #: (name, query) of each member, members of members first
+    relations: list[tuple[str, exp.Query]] = field(default_factory=list)
+    named: dict[int, str] = field(default_factory=dict)
+
+    def name(self, sel: Selection) -> str:
+        known = self.named.get(id(sel))
+        if known is not None:
+            return known
+        query: exp.Query
+        if sel.operation is not None and sel.limit is None:
+            query = _combined(sel, self)  # no order to keep: the combination itself
+        else:
+            ids = exp.select(exp.column("SeriesInstanceUID")).from_(SERIES, copy=False)
+            query = _restrict(self.b, ids, sel, SERIES, top=False, members=self)
+        name = f"{MEMBER}{len(self.relations)}"
+        self.relations.append((name, query))
+        self.named[id(sel)] = name
+        return name
+
+
+def _combined(sel: Selection, members: _Members) -> exp.Query:
+    """The SeriesInstanceUIDs of a set's members, combined by its operation."""
+    parts = [
+        exp.select(exp.column("SeriesInstanceUID")).from_(members.name(m), copy=False)
+        for m in sel.members
+    ]
+    combine = {"union": exp.union, "intersect": exp.intersect, "except": exp.except_}
+    assert sel.operation is not None
+    combined: exp.Query = parts[0]
+    for part in parts[1:]:
+        combined = combine[sel.operation](combined, part, distinct=True, copy=False)
+    return combined
+
+
 def _restrict(
-    b: Builder, query: exp.Select, sel: Selection, alias: str, *, top: bool = True
+    b: Builder,
+    query: exp.Select,
+    sel: Selection,
+    alias: str,
+    *,
+    top: bool = True,
+    members: _Members,
 ) -> exp.Select:
     """Apply the selection's predicate or set operation, then its order and limit.
 
-    A set's members are ordered only when a limit makes their order matter.
+    A set's members are relations of their own (see :class:`_Members`), ordered only when a
+    limit makes their order matter.
     """
     if sel.operation is not None:
-        parts = [
-            _restrict(
-                b,
-                exp.select(exp.column("SeriesInstanceUID")).from_(SERIES, copy=False),
-                m,
-                SERIES,
-                top=False,
-            )
-            for m in sel.members
-        ]
-        combine = {"union": exp.union, "intersect": exp.intersect, "except": exp.except_}
-        combined: exp.Expr = exp.Subquery(this=parts[0])
-        for part in parts[1:]:
-            combined = combine[sel.operation](
-                combined, exp.Subquery(this=part), distinct=True, copy=False
-            )
+        combined = _combined(sel, members)
         query = query.where(
             exp.In(
                 this=exp.column("SeriesInstanceUID", table=alias), query=exp.Subquery(this=combined)
@@ -177,7 +230,14 @@ def _restrict(
             copy=False,
         )
     elif sel.where is not None:
-        query = query.where(b.predicate(sel.where, alias), copy=False)
+        condition = b.predicate(sel.where, alias)
+        if isinstance(sel.where, And) and len(sel.where.items) > MANY_CONJUNCTS:
+            # one expression, not a list of conjuncts: DuckDB's optimizer pushes each conjunct
+            # of a WHERE down on its own, in a time that grows with their number squared
+            # (4,999 conjuncts: minutes); as one expression it is evaluated in a time that
+            # grows with their number. NULL and FALSE both leave a row out, as before.
+            condition = exp.Coalesce(this=condition, expressions=[exp.false()])
+        query = query.where(condition, copy=False)
     if not top and sel.limit is None:
         return query
     # ordered as compared: numbers stored as DICOM strings as numbers

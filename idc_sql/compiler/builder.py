@@ -9,7 +9,7 @@ from sqlglot import exp
 
 from ..catalog import Field
 from ..plan import And, Atom, Has, Negate, Node, Or
-from ..targets import Target
+from ..targets import LIST_RELATION_FROM, Target
 
 SERIES = "series"
 SEGMENT_MATCHES = "segment_matches"
@@ -71,10 +71,9 @@ class Builder:
         if op == "contains":
             return exp.ArrayContains(this=raw.copy(), expression=bind(arg))
         value = _typed(f, raw.copy())
-        if op == "in":
-            return self.target.in_list(value, bind(arg))
-        if op == "not_in":
-            return exp.Not(this=self.target.in_list(value, bind(arg)))
+        if op in ("in", "not_in"):
+            member = self.member(value, bind(arg), len(arg))
+            return member if op == "in" else exp.Not(this=member)
         if op == "between":
             return exp.Between(this=value, low=bind(arg[0]), high=bind(arg[1], 1))
         if op in ("like", "ilike"):
@@ -95,6 +94,16 @@ class Builder:
             "gte": exp.GTE,
         }[op]
         return compare(this=value, expression=bind(arg))
+
+    def member(self, value: exp.Expr, values: exp.Expr, count: int) -> exp.Expr:
+        """``value`` is one of the list parameter ``values`` (NULL when ``value`` is NULL).
+
+        A long list is a relation the engine joins by hash (a semi-join, an anti-join under
+        NOT); a short one is searched in place, as a list.
+        """
+        if count > LIST_RELATION_FROM:
+            return exp.In(this=value, query=exp.Subquery(this=self.target.list_rows(values)))
+        return self.target.in_list(value, values)
 
     # ---- predicates over the series relation
 

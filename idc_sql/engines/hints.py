@@ -1,14 +1,23 @@
 """Why a cohort may have come back empty: the values it asks for that no series holds.
 
-The values a cohort asks for by equality (``eq``, ``in``) are looked up in the local index;
-each one no series holds is named, with what it may have meant: the same letters in another
-case, or a close spelling among a field's values when they are few.
+The values a cohort asks for by equality (``eq``, ``in``, ``in_file``) are looked up in the
+local index; each one no series holds is named, with what it may have meant: the same letters
+in another case, or a close spelling among a field's values when they are few.
+
+The cost is bounded whatever the number of values: per field, at most :data:`QUERIES_PER_FIELD`
+queries, each returning at most ``FEW + 1`` rows. A field with few values is read whole and
+the rest is done in Python; otherwise one query joins the values asked for (stored as a table)
+against the index's and returns how many no series holds and the first :data:`SHOWN` of them, in
+the order they were asked for, and one more looks for those in another case. The rest are
+counted, not named.
 """
 
 from __future__ import annotations
 
 import difflib
 from typing import TYPE_CHECKING
+
+from sqlglot import exp
 
 if TYPE_CHECKING:
     from ..catalog import Field
@@ -17,40 +26,144 @@ if TYPE_CHECKING:
 
 #: a field with at most this many values is read whole for close spellings
 FEW = 500
+#: values named per field; the others no series holds are counted
+SHOWN = 20
+#: what a field's hints may cost: the distinct values (when few), the values no series holds,
+#: and their other cases
+QUERIES_PER_FIELD = 3
 
 
 def value_hints(engine: LocalEngine, plan: Plan) -> list[str]:
-    """One sentence per value of ``plan`` that no series of the index holds."""
-    wanted: dict[Field, list[str]] = {}
-    for atom in _atoms(plan.selection):
+    """Sentences naming the values of ``plan`` that no series of the index holds."""
+    hints: list[str] = []
+    for f, values in _wanted(plan.selection).items():
+        reading = engine.target.reading(f)
+        assert reading is not None
+        few = _distinct(engine, reading, FEW + 1)
+        if len(few) <= FEW:
+            held = set(few)
+            missing = [v for v in values if v not in held]
+            unmatched, first = len(missing), missing[:SHOWN]
+            meant = {v: _close(v, few) for v in first}
+        else:
+            unmatched, first = _unmatched(engine, reading, values, SHOWN)
+            meant = _other_cases(engine, reading, first, 3)
+        for value in first:
+            others = meant.get(value) or []
+            also = f"; did you mean {' or '.join(map(repr, others))}?" if others else ""
+            hints.append(f"no series has {f.name} {value!r}{also}")
+        if unmatched > len(first):
+            more = unmatched - len(first)
+            hints.append(
+                f"no series has {more:,} more of the {f.name} values asked for "
+                f"({unmatched:,} of {len(values):,} in all)"
+            )
+    return hints
+
+
+def _held(reading: exp.Expr) -> exp.Select:
+    """The values the index holds for a field (NULL left out)."""
+    value = reading.copy()
+    return (
+        exp.select(value.as_("v", copy=False))
+        .from_("idc_index")
+        .where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())), copy=False)
+    )
+
+
+def _distinct(engine: LocalEngine, reading: exp.Expr, limit: int) -> list[str]:
+    """Up to ``limit`` distinct values of a field, sorted."""
+    query = _held(reading).distinct(copy=False).order_by("v", copy=False).limit(limit, copy=False)
+    return [row[0] for row in engine.lookup(query) if isinstance(row[0], str)]
+
+
+def _unmatched(
+    engine: LocalEngine, reading: exp.Expr, values: list[str], limit: int
+) -> tuple[int, list[str]]:
+    """How many of ``values`` no series holds, and the first ``limit`` of them (in order)."""
+    wanted = engine.stored_list(values).as_("w", copy=False)
+    held = exp.Subquery(this=_held(reading))
+    total = exp.Window(this=exp.Count(this=exp.Star()))
+    query = (
+        exp.select(exp.column("_v", table="w"), exp.alias_(total, "n", copy=False))
+        .from_(wanted, copy=False)
+        .where(exp.Not(this=exp.In(this=exp.column("_v", table="w"), query=held)), copy=False)
+        .order_by(exp.column("rowid", table="w"), copy=False)
+        .limit(limit, copy=False)
+    )
+    rows = engine.lookup(query)
+    return (int(rows[0][1]) if rows else 0), [row[0] for row in rows]
+
+
+def _other_cases(
+    engine: LocalEngine, reading: exp.Expr, values: list[str], per_value: int
+) -> dict[str, list[str]]:
+    """For each of a few ``values``, up to ``per_value`` values of the field that differ from
+    it in case only."""
+    if not values:
+        return {}
+    asked = exp.Unnest(
+        expressions=[exp.Placeholder(this="asked")],
+        alias=exp.TableAlias(this=exp.to_identifier("w"), columns=[exp.to_identifier("_v")]),
+    )
+    held = exp.Subquery(
+        this=_held(reading).distinct(copy=False), alias=exp.TableAlias(this=exp.to_identifier("i"))
+    )
+    same = exp.EQ(
+        this=exp.Lower(this=exp.column("v", table="i")),
+        expression=exp.Lower(this=exp.column("_v", table="w")),
+    )
+    rank = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[exp.column("_v", table="w")],
+        order=exp.Order(expressions=[exp.Ordered(this=exp.column("v", table="i"))]),
+    )
+    query = (
+        exp.select(exp.column("_v", table="w"), exp.column("v", table="i"))
+        .from_(asked, copy=False)
+        .join(held, on=same, copy=False)
+        .qualify(exp.LTE(this=rank, expression=exp.Literal.number(per_value)), copy=False)
+        .order_by(exp.column("_v", table="w"), exp.column("v", table="i"), copy=False)
+    )
+    out: dict[str, list[str]] = {}
+    for asked_value, held_value in engine.lookup(query, {"asked": values}):
+        out.setdefault(asked_value, []).append(held_value)
+    return out
+
+
+def _close(value: str, few: list[str]) -> list[str]:
+    """What ``value`` may have meant among a field's few values."""
+    meant = [c for c in few if c.casefold() == value.casefold()]
+    return meant or difflib.get_close_matches(value, few, n=3, cutoff=0.6)
+
+
+def _wanted(selection: Selection) -> dict[Field, list[str]]:
+    """The text values each field is asked to equal, each once, in the order asked."""
+    wanted: dict[Field, dict[str, None]] = {}
+    for atom in _atoms(selection):
         f = atom.field
         if f.kind != "string" or f.instance_level or f.segment_level:
             continue
         for op, arg in atom.ops:
             if op in ("eq", "in"):
                 values = arg if isinstance(arg, list | tuple) else [arg]
-                wanted.setdefault(f, []).extend(v for v in values if isinstance(v, str))
-    hints = []
-    for f, values in wanted.items():
-        reading = engine.target.reading(f)
-        assert reading is not None
-        few = engine.distinct(reading, limit=FEW + 1)
-        for value in dict.fromkeys(values):
-            if len(few) <= FEW:
-                if value in few:
-                    continue
-                meant = [c for c in few if c.casefold() == value.casefold()]
-                meant = meant or difflib.get_close_matches(value, few, n=3, cutoff=0.6)
-            else:
-                if engine.distinct(reading, equal_to=value, limit=1):
-                    continue
-                meant = engine.distinct(reading, equal_to=value, fold_case=True, limit=3)
-            also = f"; did you mean {' or '.join(map(repr, meant))}?" if meant else ""
-            hints.append(f"no series has {f.name} {value!r}{also}")
-    return hints
+                wanted.setdefault(f, {}).update(
+                    dict.fromkeys(v for v in values if isinstance(v, str))
+                )
+    return {f: list(values) for f, values in wanted.items()}
 
 
 def _atoms(selection: Selection) -> list[Atom]:
     from ..plan import atoms_in
 
-    return atoms_in(selection.where) + [a for m in selection.members for a in _atoms(m)]
+    out: list[Atom] = []
+    seen: set[int] = set()
+    stack = [selection]
+    while stack:  # a set's member may be named many times: its atoms are looked at once
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        out += atoms_in(current.where)
+        stack.extend(reversed(current.members))
+    return out

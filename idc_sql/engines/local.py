@@ -21,6 +21,8 @@ from ..release import Release, Requested
 from ..settings import Reporter, Settings, silent
 from ..targets import TARGETS, Target
 from .base import Relation, Rows
+from .lists import ListTables
+from .selection import Selections
 
 if TYPE_CHECKING:
     import duckdb
@@ -65,6 +67,8 @@ class LocalEngine:
             *([given] if given is not None else []),
             idc_index_folder(self.package_version),
         ]
+        self._lists = ListTables()
+        self._selections = Selections()
 
     @property
     def target(self) -> Target:
@@ -163,14 +167,12 @@ class LocalEngine:
         # a query may read several releases (a diff): each schema's tables are that release's
         for schema, names in _tables_read(tree).items():
             self.register(names, self._release_of(schema, query.release))
+        # long lists are stored once as tables, and read from there by every run of the rows
+        tree = self._lists.bind(self.connection, tree, query.params)
+        if query.row_key is not None:
+            tree = self._selections.settle(self.connection, tree, query.params, query.row_key)
         assert isinstance(tree, exp.Query)
-        return Rows(
-            self.connection,
-            tree,
-            dict(query.params),
-            query.release,
-            label=query.label,
-        )
+        return Rows(self.connection, tree, dict(query.params), query.release, label=query.label)
 
     def register(self, names: set[str], release: Release) -> None:
         """Make the relations ``names`` readable in :attr:`connection`."""
@@ -234,36 +236,30 @@ class LocalEngine:
         prior = exp.select(exp.Star()).from_(scan("prior_versions_index")).subquery()
         return release_view(current, prior, release, columns, ROW_NUMBER)
 
-    def distinct(
-        self,
-        reading: exp.Expr,
-        *,
-        equal_to: str | None = None,
-        fold_case: bool = False,
-        limit: int,
-    ) -> list[str]:
-        """Up to ``limit`` distinct string values of ``reading`` over the index, or only those
-        equal to ``equal_to`` (``fold_case``: whatever their case), sorted."""
+    def lookup(self, query: exp.Query, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """The rows of a small query over the installed release's index (``idc_index``), run
+        at once; a list parameter of it may be stored first (:meth:`stored_list`)."""
         self.register({"idc_index"}, self.settle(None))
-        value = reading.copy()
-        query = exp.select(value.as_("v", copy=False)).distinct().from_("idc_index")
-        params: dict[str, Any] = {}
-        if equal_to is not None:
-            wanted: exp.Expr = exp.Placeholder(this="v")
-            params["v"] = equal_to
-            left = value.copy()
-            if fold_case:
-                left, wanted = exp.Lower(this=left), exp.Lower(this=wanted)
-            query = query.where(exp.EQ(this=left, expression=wanted), copy=False)
-        query = query.order_by(exp.column("v"), copy=False).limit(limit, copy=False)
-        rows = self.connection.execute(query.sql(dialect="duckdb"), params).fetchall()
-        return [row[0] for row in rows if isinstance(row[0], str)]
+        try:
+            return self.connection.execute(
+                query.sql(dialect="duckdb"), dict(params or {})
+            ).fetchall()
+        except Exception as e:  # duckdb.Error
+            raise EngineError(f"looking up values in the local index failed: {e}") from e
+
+    def stored_list(self, values: list[Any]) -> exp.Table:
+        """A table of ``values`` (column ``_v``, in order of ``rowid``), stored once."""
+        from .lists import SCHEMA
+
+        return exp.table_(self._lists.store(self.connection, values), db=SCHEMA)
 
     def close(self) -> None:
         # not connection.close(): the rows returned read through it, and DuckDB frees the
         # database with the last reference to it
         self.__dict__.pop("connection", None)
         self._registered.clear()
+        self._lists = ListTables()
+        self._selections = Selections()
 
     def _release_of(self, schema: str | None, default: Release) -> Release:
         """The release whose tables schema ``schema`` holds (None: the query's own)."""

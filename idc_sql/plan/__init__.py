@@ -17,6 +17,7 @@ from ..errors import SpecError, UnknownFieldError, UnsupportedError
 from ..release import Release
 from ..schema import ELEMENT, LiveSchema, as_number, element
 from ..spec import (
+    FILE_OPERATORS,
     AllOf,
     AnyOf,
     CohortSpec,
@@ -30,6 +31,7 @@ from ..spec import (
     StudyHas,
 )
 from ..targets import Target, answering, reading_engines, run_on
+from .files import file_values
 from .nodes import (
     DEFAULT_ORDER,
     And,
@@ -43,6 +45,7 @@ from .nodes import (
     atoms_in,
     fields_in,
 )
+from .simplify import simplify
 from .values import OPS_BY_KIND, all_numbers, check_value, wrong_op
 
 __all__ = [
@@ -147,10 +150,25 @@ def requested_release(spec: Spec) -> tuple[int | Literal["current"], str]:
     return version, _loc(spec.origin, "idc_version")
 
 
-def _selection(spec: Spec, target: Target, where: str) -> Selection:
+def _selection(
+    spec: Spec, target: Target, where: str, done: dict[int, Selection] | None = None
+) -> Selection:
+    """The selection of ``spec``; a member named many times is planned once and shared
+    (``done``: the selections planned so far, by spec), so that a set of sets that name each
+    other's members costs what its distinct members do."""
+    done = {} if done is None else done
+    known = done.get(id(spec))
+    if known is not None:
+        return known
+    selection = _selection_of(spec, target, where, done)
+    done[id(spec)] = selection
+    return selection
+
+
+def _selection_of(spec: Spec, target: Target, where: str, done: dict[int, Selection]) -> Selection:
     order = tuple(_order(spec.order_by, target, where))
     if isinstance(spec, SetSpec):
-        members = tuple(_selection(m, target, m.origin) for m in spec.members)
+        members = tuple(_selection(m, target, m.origin, done) for m in spec.members)
         op = spec.operation
         if op == "union":
             return Selection(operation="union", members=members, order=order, limit=spec.limit)
@@ -160,7 +178,7 @@ def _selection(spec: Spec, target: Target, where: str) -> Selection:
     assert isinstance(spec, CohortSpec)
     node = None
     if spec.where is not None:
-        node = _predicate(spec.where, target, spec.instances, _loc(where, "where"))
+        node = simplify(_predicate(spec.where, target, spec.instances, _loc(where, "where")))
     return Selection(where=node, order=order, limit=spec.limit)
 
 
@@ -288,7 +306,12 @@ def _atom(name: str, condition: Any, target: Target, instances: Any, where: str)
         at = where if not isinstance(condition, Ops) else f"{where}.{op}"
         if op not in allowed:
             raise SpecError(at, wrong_op(f, op, isinstance(condition, Ops)))
-        ops.append((op, check_value(f, op, value, at)))
+        if op in FILE_OPERATORS:
+            assert isinstance(condition, Ops)
+            listed = "in" if op == "in_file" else "not_in"
+            ops.append((listed, file_values(f, op, condition, at)))
+        else:
+            ops.append((op, check_value(f, op, value, at)))
     return Atom(field=f, ops=tuple(ops), instances=instances)
 
 

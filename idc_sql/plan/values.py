@@ -8,9 +8,9 @@ from typing import Any
 
 from ..catalog import Field
 from ..errors import SpecError
-from ..spec import OPERATORS
+from ..spec import FILE_OPERATORS, OPERATORS
 
-_TEXT_ONLY = ("like", "ilike", "regex")
+_TEXT_ONLY = ("like", "ilike", "regex", *FILE_OPERATORS)
 _REPEATED_ONLY = ("contains",)
 #: which operators each kind of field takes (grammar order)
 OPS_BY_KIND: dict[str, tuple[str, ...]] = {
@@ -44,8 +44,9 @@ def wrong_op(f: Field, op: str, explicit: bool) -> str:
     if op == "contains":
         return f"contains is for fields holding several values (e.g. ImageType); {f.name} holds one"
     kinds = {"number": "a number", "date": "a date"}
+    what = "reads text values from a file" if op in FILE_OPERATORS else "compares text"
     return (
-        f"{op} compares text; {f.name} compares as {kinds.get(f.kind, f.kind)} "
+        f"{op} {what}; {f.name} compares as {kinds.get(f.kind, f.kind)} "
         f"(allowed: {', '.join(OPS_BY_KIND[f.kind])})"
     )
 
@@ -54,6 +55,8 @@ def check_value(f: Field, op: str, value: Any, where: str) -> Any:
     if op == "is_null":
         return value
     if op in ("in", "not_in"):
+        if f.kind == "string" and all(type(v) is str for v in value):
+            return tuple(value)  # a long list of text, checked at the speed of a loop in C
         values = [_scalar(f, v, f"{where}[{i}]") for i, v in enumerate(value)]
         return _homogeneous(values)
     if op == "between":

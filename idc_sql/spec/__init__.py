@@ -16,13 +16,15 @@ specification is planned (:mod:`idc_sql.plan`).
 
 The package has one module a job: :mod:`.keys` (the grammar's keywords), :mod:`.models` (the
 grammar), :mod:`.limits` (what a specification may hold, checked first), :mod:`.loading` (files,
-decoding, set members, the digest) and :mod:`.messages` (Pydantic's errors told plainly).
+decoding, set members, the digest), :mod:`.files` (files of values: ``in_file``) and
+:mod:`.messages` (Pydantic's errors told plainly).
 """
 
 from __future__ import annotations
 
 from ..errors import SpecError
-from .keys import NODE_KEYS, OPERATORS, SET_KEYS
+from .files import ValueFile
+from .keys import FILE_OPERATORS, NODE_KEYS, OPERATORS, SET_KEYS
 from .loading import digest, load_spec, parse_spec, source_files
 from .messages import explain
 from .models import (
@@ -48,6 +50,7 @@ from .models import (
 )
 
 __all__ = [
+    "FILE_OPERATORS",
     "NAME_PATTERN",
     "NODE_KEYS",
     "OPERATORS",
@@ -68,6 +71,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "StudyHas",
+    "ValueFile",
     "Values",
     "Version",
     "digest",

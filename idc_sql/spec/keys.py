@@ -7,6 +7,8 @@ OPERATORS = (
     "ne",
     "in",
     "not_in",
+    "in_file",
+    "not_in_file",
     "lt",
     "lte",
     "gt",
@@ -20,3 +22,7 @@ OPERATORS = (
 )
 NODE_KEYS = ("all", "any", "not", "study_has", "patient_has", "segmented_by")
 SET_KEYS = ("union", "intersect", "except")
+#: operators whose values are read from a file (see :mod:`.files`)
+FILE_OPERATORS = ("in_file", "not_in_file")
+#: keys of an operator mapping that are not operators: how a file's values are read
+OPERATOR_OPTIONS = ("column",)

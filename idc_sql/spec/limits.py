@@ -29,6 +29,8 @@ MAX_NESTING = 32
 MAX_PREDICATES = 10_000
 #: values in one list (``in``, ``not_in``, a list of equal values, ``columns``, ...)
 MAX_LIST = 1_000_000
+#: bytes in a file of values (``in_file``, ``not_in_file``)
+MAX_VALUES_FILE_BYTES = 256 * 1024 * 1024
 #: levels of set specifications inside each other (a set whose member is a set, ...)
 MAX_SET_NESTING = 10
 #: bytes in a specification file
@@ -113,10 +115,13 @@ def _kind(node: Any) -> str | None:
         if not nodes:
             return "fields"
         return nodes[0] if len(nodes) == 1 and len(node) == 1 else None
-    for key, attr in _ATTRS.items():  # a model: AllOf has .all, Not has .not_, ...
-        if hasattr(node, attr):
+    # a model: AllOf has the field all, Not has not_, ... (looked up in the class's fields: a
+    # missing attribute of a Pydantic model is slow to find missing)
+    fields = getattr(type(node), "model_fields", {})
+    for key, attr in _ATTRS.items():
+        if attr in fields:
             return key
-    return "fields" if isinstance(getattr(node, "root", None), Mapping) else None
+    return "fields" if "root" in fields and isinstance(node.root, Mapping) else None
 
 
 def _lists_in(condition: Any) -> Iterator[tuple[tuple[str, ...], Any]]:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import Option, SpecError
+from .files import ValueFile, kind_of, read_values
+from .keys import FILE_OPERATORS
 from .limits import (
     MAX_FILE_BYTES,
     MAX_FILE_NESTING,
@@ -27,7 +29,7 @@ from .limits import (
     check_predicate,
 )
 from .messages import describe, explain, join
-from .models import CohortSpec, SetSpec, Spec, _SpecRoot
+from .models import AllOf, AnyOf, CohortSpec, FieldConditions, Ops, SetSpec, Spec, _SpecRoot
 
 
 def parse_spec(
@@ -63,6 +65,8 @@ class _Load:
         #: predicates (members once per reference) and levels of sets, by id of the spec
         self.size: dict[int, int] = {}
         self.height: dict[int, int] = {}
+        #: files of values read so far, by resolved path and column
+        self.files: dict[tuple[Path, str | None], ValueFile] = {}
 
     def load(self, path: Path, stack: tuple[Path, ...], depth: int) -> Spec:
         resolved = path.resolve()
@@ -86,6 +90,8 @@ class _Load:
             where = spec.where
             self.size[id(spec)] = 0 if where is None else check_predicate(where, ("where",))
             self.height[id(spec)] = 0
+            if where is not None:
+                spec._files = self.read_files(where, origin, base_dir)
             return spec
         if depth >= MAX_SET_NESTING:
             raise SpecError(join(origin, spec.operation), _too_deep())
@@ -123,6 +129,85 @@ class _Load:
         self.size[id(spec)] = size
         self.height[id(spec)] = height
         return spec
+
+    def read_files(self, where: Any, origin: str, base_dir: Path) -> tuple[ValueFile, ...]:
+        """Read the files of values the conditions of ``where`` name (each file once a load),
+        and attach their values to the conditions."""
+        read: dict[int, ValueFile] = {}
+        for place, name, ops in _file_conditions(where):
+            for op in FILE_OPERATORS:
+                rel = getattr(ops, op)
+                if rel is None:
+                    continue
+                at = join(origin, f"{place}.{name}.{op}")
+                values = self.value_file(base_dir, rel, ops.column, name, at)
+                ops._files[op] = values
+                read.setdefault(id(values), values)
+        return tuple(read.values())
+
+    def value_file(
+        self, base_dir: Path, rel: str, column: str | None, name: str, place: str
+    ) -> ValueFile:
+        """The values of file ``rel``: its ``column`` (default: the field ``name``'s)."""
+        path = (base_dir / rel).resolve()
+        if not self.allow_outside and not path.is_relative_to(base_dir.resolve()):
+            raise SpecError(
+                place,
+                f"{rel} is outside the spec's folder (allowed with ",
+                Option("allow_outside", True),
+                ")",
+            )
+        if not path.is_file():
+            what = "is a directory" if path.is_dir() else "no such file"
+            raise SpecError(place, f"{rel}: {what} (paths are relative to the spec's folder)")
+        by_column = kind_of(rel) in ("csv", "tsv", "parquet")
+        key = (path, (column or name) if by_column else column)
+        known = self.files.get(key)
+        if known is None:
+            known = read_values(path, _shown(base_dir / rel), column, name)
+            self.files[key] = known
+        return known
+
+
+def _file_conditions(where: Any) -> Iterator[tuple[str, str, Ops]]:
+    """(place, field name, operators) of every condition under ``where`` that names a file,
+    in order; a loop over the predicates (their nesting is limited, but not recursed)."""
+    stack: list[tuple[Any, str]] = [(where, "where")]
+    while stack:
+        node, place = stack.pop()
+        if isinstance(node, FieldConditions):
+            for name, condition in node.root.items():
+                if isinstance(condition, Ops) and (condition.in_file or condition.not_in_file):
+                    yield place, name, condition
+        elif isinstance(node, AllOf | AnyOf):
+            key = "all" if isinstance(node, AllOf) else "any"
+            items = node.all if isinstance(node, AllOf) else node.any
+            stack.extend((p, f"{place}.{key}[{i}]") for i, p in reversed(list(enumerate(items))))
+        else:
+            for attr, key in _INNER:
+                inner = getattr(node, attr, None)
+                if inner is not None:
+                    stack.append((inner, f"{place}.{key}"))
+                    break
+
+
+#: the attribute holding the predicate of each node with one, and its key
+_INNER = (
+    ("not_", "not"),
+    ("study_has", "study_has"),
+    ("patient_has", "patient_has"),
+    ("segmented_by", "segmented_by"),
+)
+
+
+def _shown(path: Path) -> str:
+    """A file as messages name it: relative to the working folder when it is inside it."""
+    if path.is_absolute():
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+    return str(path)
 
 
 def _too_deep() -> str:
@@ -244,7 +329,8 @@ def _nested_too_deep() -> str:
 
 
 def source_files(spec: Spec) -> list[Path]:
-    """The files a specification was read from: its own and its members', resolved, each once."""
+    """The files a specification was read from: its own, its members' and the files of values
+    they read, resolved, each once."""
     out: dict[Path, None] = {}
     seen: set[int] = set()
     stack = [spec]
@@ -257,6 +343,10 @@ def source_files(spec: Spec) -> list[Path]:
             out.setdefault(Path(current.origin).resolve())
         if isinstance(current, SetSpec):
             stack.extend(reversed(current.members))
+        else:
+            for values in current.value_files:
+                if values.path is not None:
+                    out.setdefault(values.path)
     return list(out)
 
 
@@ -276,5 +366,7 @@ def _canonical(spec: Spec, bodies: dict[int, dict[str, Any]]) -> dict[str, Any]:
         body = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
         if isinstance(spec, SetSpec):
             body["members"] = [_canonical(m, bodies) for m in spec.members]
+        elif spec.value_files:  # what the files held: a changed list is a changed cohort
+            body["value_files"] = [values.sha256 for values in spec.value_files]
         bodies[id(spec)] = body
     return body

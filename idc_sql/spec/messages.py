@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .keys import NODE_KEYS, OPERATORS, SET_KEYS
+from .keys import NODE_KEYS, OPERATOR_OPTIONS, OPERATORS, SET_KEYS
 from .models import NAME_PATTERN, CohortSpec, SetSpec
 
 
@@ -127,7 +127,9 @@ def _message(error: Any, loc: list[str | int], parent: Any) -> str:
     value = error.get("input")
     if kind == "extra_forbidden":
         if len(error["loc"]) > 1 and error["loc"][-2] == "ops":
-            return f"unknown operator {key!r}; allowed: {', '.join(OPERATORS)}"
+            return (
+                f"unknown operator {key!r}; allowed: {', '.join((*OPERATORS, *OPERATOR_OPTIONS))}"
+            )
         allowed = _allowed_keys(parent)
         from ..catalog import suggest
 

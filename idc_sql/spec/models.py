@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from .files import ValueFile
 from .keys import NODE_KEYS, OPERATORS, SET_KEYS
 from .limits import check_spec
 
@@ -71,6 +72,13 @@ class Ops(_Strict):
     regex: StrictStr | None = None
     is_null: StrictBool | None = None
     contains: Scalar | None = None
+    #: a file of values, read relative to the spec's folder when the spec is loaded
+    in_file: Annotated[StrictStr, Field(min_length=1)] | None = None
+    not_in_file: Annotated[StrictStr, Field(min_length=1)] | None = None
+    #: the column of a .csv, .tsv or .parquet file that holds the values (default: the field's)
+    column: Annotated[StrictStr, Field(min_length=1)] | None = None
+
+    _files: dict[str, ValueFile] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -84,6 +92,17 @@ class Ops(_Strict):
                         f"operator {key!r} has no value; to select missing values use is_null: true"
                     )
         return data
+
+    @model_validator(mode="after")
+    def _column_with_a_file(self) -> Ops:
+        if self.column is not None and self.in_file is None and self.not_in_file is None:
+            raise ValueError("column names the column of an in_file or not_in_file")
+        return self
+
+    def loaded(self, op: str) -> ValueFile | None:
+        """The values of a file operator (``in_file``, ``not_in_file``), once the spec that
+        holds it was loaded (:func:`~idc_sql.spec.load_spec`, :func:`~idc_sql.spec.parse_spec`)."""
+        return self._files.get(op)
 
     def items(self) -> list[tuple[str, Any]]:
         """The operators that are set, in grammar order, with their values."""
@@ -207,6 +226,8 @@ class _Common(_Strict):
     limit: Annotated[int, Field(gt=0, le=2**63 - 1)] | None = None
 
     _origin: str = PrivateAttr(default="")
+    #: the files of values its conditions read, each once
+    _files: tuple[ValueFile, ...] = PrivateAttr(default=())
 
     @model_validator(mode="before")
     @classmethod
@@ -219,6 +240,11 @@ class _Common(_Strict):
     def origin(self) -> str:
         """Where the spec came from (a file path), for messages; empty when built in Python."""
         return self._origin
+
+    @property
+    def value_files(self) -> tuple[ValueFile, ...]:
+        """The files of values (``in_file``, ``not_in_file``) its conditions read."""
+        return self._files
 
 
 class CohortSpec(_Common):

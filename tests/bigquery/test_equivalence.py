@@ -112,8 +112,13 @@ def _golden_specs() -> list[tuple[str, dict[str, Any]]]:
     ("case", "spec"), _golden_specs(), ids=lambda v: v if isinstance(v, str) else ""
 )
 def test_golden_specs_agree(
-    case: str, spec: dict[str, Any], engine: BigQueryEngine, series_uids: list[str]
+    case: str,
+    spec: dict[str, Any],
+    engine: BigQueryEngine,
+    series_uids: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(GOLDEN / case)  # files of values are read relative to the spec
     spec = {**spec, "columns": COMPARED}
     assert_same(_local(spec, series_uids), _bigquery(spec, engine), case)
 

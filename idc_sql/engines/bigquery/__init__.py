@@ -23,7 +23,7 @@ from ...settings import Notice, Reporter, Settings, silent
 from ...targets import TARGETS, Target
 from ..base import Relation, Rows
 from .client import cancel_on_interrupt, explained, make_client
-from .params import job_labels, query_parameters
+from .params import check_request, job_labels, query_parameters
 
 if TYPE_CHECKING:
     import pyarrow
@@ -123,6 +123,7 @@ class BigQueryEngine:
             config.use_query_cache = False
         else:
             config.maximum_bytes_billed = self.settings.cap_bytes
+        check_request(query.sql, config)
         return config
 
     def _retry(self) -> Any:

@@ -12,6 +12,25 @@ WITH series AS (
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
   GROUP BY
     dicom_all.SeriesInstanceUID
+), _member0 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.collection_id = @p0 AND series.Modality = @p1
+), _member1 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.collection_id = @p2
+  ORDER BY
+    `series_size_MB` DESC,
+    `collection_id` ASC NULLS LAST,
+    `PatientID` ASC NULLS LAST,
+    `StudyInstanceUID` ASC NULLS LAST,
+    `SeriesInstanceUID` ASC NULLS LAST
+  LIMIT @p3
 )
 SELECT
   `collection_id`,
@@ -26,28 +45,13 @@ SELECT
 FROM series
 WHERE
   series.SeriesInstanceUID IN (
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.collection_id = @p0 AND series.Modality = @p1
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member0
     EXCEPT DISTINCT
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.collection_id = @p2
-      ORDER BY
-        `series_size_MB` DESC,
-        `collection_id` ASC NULLS LAST,
-        `PatientID` ASC NULLS LAST,
-        `StudyInstanceUID` ASC NULLS LAST,
-        `SeriesInstanceUID` ASC NULLS LAST
-      LIMIT @p3
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member1
   )
 ORDER BY
   `collection_id` ASC NULLS LAST,

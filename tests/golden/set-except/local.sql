@@ -11,6 +11,22 @@ WITH series AS (
     crdc_series_uuid AS "crdc_series_uuid",
     file_row_number AS _row
   FROM idc_index
+), _member0 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.collection_id = $p0 AND series.Modality = $p1
+), _member1 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.collection_id = $p2
+  ORDER BY
+    "series_size_MB" DESC,
+    _row ASC
+  LIMIT $p3
 )
 SELECT
   "collection_id",
@@ -25,25 +41,13 @@ SELECT
 FROM series
 WHERE
   series.SeriesInstanceUID IN (
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.collection_id = $p0 AND series.Modality = $p1
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member0
     EXCEPT
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.collection_id = $p2
-      ORDER BY
-        "series_size_MB" DESC,
-        _row ASC
-      LIMIT $p3
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member1
   )
 ORDER BY
   _row ASC

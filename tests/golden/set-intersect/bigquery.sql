@@ -15,6 +15,18 @@ WITH series AS (
     ON dicom_all.SOPInstanceUID = curated.SOPInstanceUID
   GROUP BY
     dicom_all.SeriesInstanceUID
+), _member0 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.BodyPartExamined = @p0
+), _member1 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.Modality = @p1 AND series.instanceCount >= @p2
 )
 SELECT
   `SeriesInstanceUID`,
@@ -30,21 +42,13 @@ SELECT
 FROM series
 WHERE
   series.SeriesInstanceUID IN (
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.BodyPartExamined = @p0
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member0
     INTERSECT DISTINCT
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.Modality = @p1 AND series.instanceCount >= @p2
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member1
   )
 ORDER BY
   `collection_id` ASC NULLS LAST,

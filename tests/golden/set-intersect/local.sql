@@ -12,6 +12,18 @@ WITH series AS (
     instanceCount AS "instanceCount",
     file_row_number AS _row
   FROM idc_index
+), _member0 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.BodyPartExamined = $p0
+), _member1 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.Modality = $p1 AND series.instanceCount >= $p2
 )
 SELECT
   "SeriesInstanceUID",
@@ -27,21 +39,13 @@ SELECT
 FROM series
 WHERE
   series.SeriesInstanceUID IN (
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.BodyPartExamined = $p0
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member0
     INTERSECT
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.Modality = $p1 AND series.instanceCount >= $p2
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member1
   )
 ORDER BY
   _row ASC

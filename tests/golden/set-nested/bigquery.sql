@@ -13,6 +13,26 @@ WITH series AS (
   FROM `bigquery-public-data`.`idc_v25`.`dicom_all` AS dicom_all
   GROUP BY
     dicom_all.SeriesInstanceUID
+), _member0 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.Modality = @p0
+), _member1 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.PatientSex = @p1 AND REGEXP_CONTAINS(series.collection_id, @p2)
+), _member2 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM _member0
+  INTERSECT DISTINCT
+  SELECT
+    SeriesInstanceUID
+  FROM _member1
 )
 SELECT
   `collection_id`,
@@ -27,37 +47,13 @@ SELECT
 FROM series
 WHERE
   series.SeriesInstanceUID IN (
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.SeriesInstanceUID IN (
-          (
-            SELECT
-              SeriesInstanceUID
-            FROM series
-            WHERE
-              series.Modality = @p0
-          )
-          INTERSECT DISTINCT
-          (
-            SELECT
-              SeriesInstanceUID
-            FROM series
-            WHERE
-              series.PatientSex = @p1 AND REGEXP_CONTAINS(series.collection_id, @p2)
-          )
-        )
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member2
     UNION DISTINCT
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.Modality = @p3
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member0
   )
 ORDER BY
   `collection_id` ASC NULLS LAST,

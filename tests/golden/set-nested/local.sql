@@ -12,6 +12,26 @@ WITH series AS (
     PatientSex AS "PatientSex",
     file_row_number AS _row
   FROM idc_index
+), _member0 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.Modality = $p0
+), _member1 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.PatientSex = $p1 AND REGEXP_MATCHES(series.collection_id, $p2)
+), _member2 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM _member0
+  INTERSECT
+  SELECT
+    SeriesInstanceUID
+  FROM _member1
 )
 SELECT
   "collection_id",
@@ -26,37 +46,13 @@ SELECT
 FROM series
 WHERE
   series.SeriesInstanceUID IN (
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.SeriesInstanceUID IN (
-          (
-            SELECT
-              SeriesInstanceUID
-            FROM series
-            WHERE
-              series.Modality = $p0
-          )
-          INTERSECT
-          (
-            SELECT
-              SeriesInstanceUID
-            FROM series
-            WHERE
-              series.PatientSex = $p1 AND REGEXP_MATCHES(series.collection_id, $p2)
-          )
-        )
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member2
     UNION
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.Modality = $p3
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member0
   )
 ORDER BY
   _row ASC

@@ -12,6 +12,18 @@ WITH series AS (
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
   GROUP BY
     dicom_all.SeriesInstanceUID
+), _member0 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.collection_id = @p0 AND series.Modality = @p1
+), _member1 AS (
+  SELECT
+    SeriesInstanceUID
+  FROM series
+  WHERE
+    series.collection_id LIKE @p2 AND series.Modality = @p3
 )
 SELECT
   `collection_id`,
@@ -26,21 +38,13 @@ SELECT
 FROM series
 WHERE
   series.SeriesInstanceUID IN (
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.collection_id = @p0 AND series.Modality = @p1
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member0
     UNION DISTINCT
-    (
-      SELECT
-        SeriesInstanceUID
-      FROM series
-      WHERE
-        series.collection_id LIKE @p2 AND series.Modality = @p3
-    )
+    SELECT
+      SeriesInstanceUID
+    FROM _member1
   )
 ORDER BY
   `instanceCount` DESC,

@@ -1,0 +1,38 @@
+WITH series AS (
+  SELECT
+    collection_id AS "collection_id",
+    PatientID AS "PatientID",
+    StudyInstanceUID AS "StudyInstanceUID",
+    SeriesInstanceUID AS "SeriesInstanceUID",
+    Modality AS "Modality",
+    instanceCount AS "instanceCount",
+    series_size_MB AS "series_size_MB",
+    aws_bucket AS "aws_bucket",
+    crdc_series_uuid AS "crdc_series_uuid",
+    file_row_number AS _row
+  FROM idc_index
+)
+SELECT
+  "collection_id",
+  "PatientID",
+  "StudyInstanceUID",
+  "SeriesInstanceUID",
+  "Modality",
+  "instanceCount",
+  "series_size_MB",
+  "aws_bucket",
+  "crdc_series_uuid"
+FROM series
+WHERE
+  series.PatientID IN (
+    SELECT
+      _v
+    FROM UNNEST($p0) AS _list(_v)
+  )
+  AND NOT series.StudyInstanceUID IN (
+    SELECT
+      _v
+    FROM UNNEST($p1) AS _list(_v)
+  )
+ORDER BY
+  _row ASC

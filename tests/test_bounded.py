@@ -1,0 +1,165 @@
+"""Every input costs a bounded, predictable amount: counted here by queries, rows and SQL size.
+
+- the empty-cohort hints look at a fixed number of values whatever the length of a list;
+- a set that names the same members many times costs what its distinct members do;
+- a BigQuery request past BigQuery's size limits is refused before it is sent.
+
+Nothing here is timed; the figures are in bench/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import idc_index_data
+import pytest
+
+import idc_sql
+from idc_sql.engines import hints
+from idc_sql.engines.bigquery import BigQueryEngine, Settings
+from idc_sql.engines.bigquery.params import MAX_REQUEST_BYTES
+from idc_sql.engines.local import LocalEngine
+from idc_sql.errors import UsageError
+
+INDEX = str(idc_index_data.IDC_INDEX_PARQUET_FILEPATH)
+
+
+@pytest.fixture(scope="module")
+def uids() -> list[str]:
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "SELECT SeriesInstanceUID FROM read_parquet(?) ORDER BY SeriesInstanceUID", [INDEX]
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+class Counting:
+    """Counts the queries the hints send to the engine and the rows they get back."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.queries = 0
+        self.rows = 0
+        lookup = LocalEngine.lookup
+
+        def counted(engine: LocalEngine, query: Any, params: Any = None) -> list[Any]:
+            rows = lookup(engine, query, params)
+            self.queries += 1
+            self.rows += len(rows)
+            return rows
+
+        monkeypatch.setattr(LocalEngine, "lookup", counted)
+
+
+def test_hints_on_a_long_list_cost_a_fixed_budget(
+    uids: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made_up = [f"1.2.826.0.1.3680043.99.{i}" for i in range(200_000)]
+    wanted = [*made_up[:3], uids[5], *made_up[3:]]  # one that a series holds
+    spec = {"name": "long", "where": {"SeriesInstanceUID": wanted, "Modality": ["ct", "MR"]}}
+    result = idc_sql.run(spec)
+    assert result.summary.series == 0
+    counting = Counting(monkeypatch)
+    notes = result.empty_hints()
+    fields = 2
+    assert counting.queries <= hints.QUERIES_PER_FIELD * fields
+    assert counting.rows <= fields * (hints.FEW + 1 + hints.SHOWN * 4)
+    shown = [f"no series has SeriesInstanceUID {u!r}" for u in made_up[: hints.SHOWN]]
+    assert notes[: hints.SHOWN] == shown
+    assert notes[hints.SHOWN] == (
+        f"no series has {200_000 - hints.SHOWN:,} more of the SeriesInstanceUID values asked "
+        "for (200,000 of 200,001 in all)"
+    )
+    assert notes[hints.SHOWN + 1 :] == ["no series has Modality 'ct'; did you mean 'CT'?"]
+
+
+def test_hints_name_other_cases_of_many_valued_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = {"name": "c", "where": {"SeriesDescription": ["lesion designator", "no such thing"]}}
+    result = idc_sql.run(spec)
+    counting = Counting(monkeypatch)
+    assert result.empty_hints() == [
+        "no series has SeriesDescription 'lesion designator'; did you mean 'Lesion Designator'?",
+        "no series has SeriesDescription 'no such thing'",
+    ]
+    assert counting.queries == hints.QUERIES_PER_FIELD
+
+
+def _dag(folder: Path, levels: int) -> Path:
+    """A set of 2**levels leaves: each level the union of the one below, named twice."""
+    (folder / "l0.yaml").write_text("name: l0\nwhere: {collection_id: rider_pilot}\n")
+    for i in range(1, levels + 1):
+        (folder / f"l{i}.yaml").write_text(f"name: l{i}\nunion: [l{i - 1}.yaml, l{i - 1}.yaml]\n")
+    return folder / f"l{levels}.yaml"
+
+
+def test_a_set_costs_what_its_distinct_members_do(tmp_path: Path) -> None:
+    small, large = _dag(tmp_path, 2), _dag(tmp_path, 10)  # 4 and 1,024 leaves
+    sql_small = idc_sql.compile(small).sql
+    sql_large = idc_sql.compile(large).sql
+    # one relation per distinct member: 3 and 11, the SQL grows by one relation a level
+    assert sql_small.count(" AS (") == 1 + 2
+    assert sql_large.count(" AS (") == 1 + 10
+    assert len(sql_large) < 2 * len(sql_small) + 2_000
+    rider = idc_sql.count({"name": "r", "where": {"collection_id": "rider_pilot"}})
+    assert idc_sql.count(large) == rider
+
+
+def test_members_named_often_are_planned_once(tmp_path: Path) -> None:
+    from idc_sql.plan import plan
+    from idc_sql.release import Release
+    from idc_sql.targets import target
+
+    spec = idc_sql.load_spec(_dag(tmp_path, 10))
+    selection = plan(spec, target("local"), Release(25, "idc_v25", "test")).selection
+    seen: dict[int, Any] = {}
+    stack = [selection]
+    while stack:
+        current = stack.pop()
+        seen[id(current)] = current
+        stack.extend(m for m in current.members if id(m) not in seen)
+    assert len(seen) == 11
+
+
+def _engine() -> BigQueryEngine:
+    return BigQueryEngine(Settings(project="idc-sql-tests", endpoint="http://127.0.0.1:9"))
+
+
+def test_a_bigquery_request_past_its_size_is_refused_before_it_is_sent(uids: list[str]) -> None:
+    engine = _engine()
+    fits = idc_sql.compile(
+        {"name": "f", "where": {"SeriesInstanceUID": uids[:100_000]}}, "bigquery"
+    )
+    engine.job_config(fits, dry_run=True)  # about 7.5 MB: sent
+    large = idc_sql.compile(
+        {"name": "l", "where": {"SeriesInstanceUID": uids[:200_000]}}, "bigquery"
+    )
+    with pytest.raises(UsageError) as caught:
+        engine.job_config(large, dry_run=True)
+    message = str(caught.value)
+    assert message.startswith("the query's request to BigQuery is ")
+    assert (
+        f"with its 200,000 listed values, over BigQuery's limit of {MAX_REQUEST_BYTES:,} "
+        in message
+    )
+    assert message.endswith("use the local engine (engine='local') for the fields it reads")
+    assert caught.value.exit_code == 2
+
+
+def test_the_command_refuses_a_request_too_large_with_its_flag(
+    uids: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from idc_sql.cli import main
+
+    (tmp_path / "uids.txt").write_text("\n".join(uids[:200_000]) + "\n")
+    (tmp_path / "s.yaml").write_text("name: s\nwhere: {SeriesInstanceUID: {in_file: uids.txt}}\n")
+    code = main(
+        [
+            "count", str(tmp_path / "s.yaml"), "--engine", "bigquery", "--project", "p",
+            "--bigquery-endpoint", "http://127.0.0.1:9",
+        ]
+    )  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "over BigQuery's limit of 10,485,760 bytes a request" in err
+    assert err.rstrip().endswith("use the local engine (--engine local) for the fields it reads")
