@@ -24,7 +24,7 @@ not a comment.
 
 >>> h = parse_header(["-- name: x", "-- param n INT64 DEFAULT 3: how many", "SELECT @n"])
 >>> h.name, [(p.name, p.type_text, p.default_text, p.description) for p in h.params]
-('x', [('n', 'INT64', '3', 'how many')], None)
+('x', [('n', 'INT64', '3', 'how many')])
 """
 
 from __future__ import annotations
