@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "BuiltIndex",
     "CohortResult",
     "CohortSpec",
     "Compiled",
@@ -29,6 +30,7 @@ __all__ = [
     "Template",
     "TemplateResult",
     "UnsupportedError",
+    "build_index",
     "compile",
     "compile_template",
     "count",
@@ -36,6 +38,7 @@ __all__ = [
     "download",
     "engine",
     "estimate",
+    "estimate_index",
     "estimate_template",
     "fields",
     "inspect_manifest",
@@ -51,6 +54,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "build_index": "api",
+    "estimate_index": "api",
+    "BuiltIndex": "indexes.build",
     "compile": "api",
     "engine": "api",
     "estimate": "api",
@@ -88,11 +94,13 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .api import (
+        build_index,
         compile,
         count,
         diff,
         engine,
         estimate,
+        estimate_index,
         fields,
         refresh,
         run,
@@ -103,6 +111,7 @@ if TYPE_CHECKING:
     from .downloads import download
     from .engines.base import Engine
     from .errors import IdcSqlError, SpecError, UnsupportedError
+    from .indexes.build import BuiltIndex
     from .manifests_in import inspect_manifest
     from .pipeline import Estimate
     from .result import CohortResult

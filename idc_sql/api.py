@@ -15,7 +15,7 @@ keyword arguments; ``engine`` may also be an engine object made once and reused.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .history.diff import Diff
     from .history.refresh import Refreshed
     from .history.state import Entry
+    from .indexes.build import BuiltIndex
     from .result import CohortResult
     from .summary import Summary
 
@@ -219,6 +220,48 @@ def snapshot(
     from .history.past import recorded
 
     return recorded(as_spec(spec).name, state, release=release, name=name)
+
+
+def build_index(
+    names: str | Sequence[str],
+    engine: str | Engine,
+    *,
+    idc_version: int | None = None,
+    index_dir: str | Path | None = None,
+    report: Reporter | None = None,
+    **options: Any,
+) -> list[BuiltIndex]:
+    """Build IDC's indices ``names`` (``"seg_index"``, ``["sm_index", "ct_index"]``) from
+    BigQuery into the index folder ``index_dir`` (default: ``IDC_SQL_INDEX_DIR``) as parquet,
+    at ``idc_version`` (default: the installed idc-index-data's release), mirroring
+    ``idc-sql index build``. Every index is estimated first; one above the cap (``max_gb``)
+    stops them all before anything runs. The local engine then reads them (see
+    :mod:`idc_sql.indexes.build`)."""
+    from .indexes.build import build_indices
+    from .settings import Settings
+
+    folder = index_dir if index_dir else Settings.local().index_dir
+    listed = [names] if isinstance(names, str) else list(names)
+    return build_indices(
+        listed, _engine(engine, options, report), folder, idc_version=idc_version, report=report
+    )
+
+
+def estimate_index(
+    names: str | Sequence[str],
+    engine: str | Engine,
+    *,
+    idc_version: int | None = None,
+    report: Reporter | None = None,
+    **options: Any,
+) -> list[Estimate]:
+    """The query that would build each index ``names`` and what it would cost; runs nothing."""
+    from .indexes.build import estimate_indices
+
+    listed = [names] if isinstance(names, str) else list(names)
+    return estimate_indices(
+        listed, _engine(engine, options, report), idc_version=idc_version, report=report
+    )
 
 
 def _release(value: int | str) -> int | Literal["current"]:

@@ -20,7 +20,7 @@ from .. import __version__
 from ..errors import IdcSqlError
 from ..targets import DEFAULT, TARGETS
 from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
-from . import common, files
+from . import common, files, indexes
 from . import refresh as refresh_commands
 from .commands import _compile, _count, _fields, _schema, _validate
 from .common import FLAGS, _execute, _explain_empty, _print_summary, spell
@@ -155,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     ui = {"reporter": common._reporter, "spell": spell}
     add_commands(sub, engine_arg, ui, {"run": run, "compile": comp, "validate": val})
     files.add_parsers(sub)
+    indexes.add_parser(sub)
     return parser
 
 

@@ -39,6 +39,8 @@ class Relation:
     description: str
     #: a parquet file (local) or a table id (BigQuery)
     location: str
+    #: the release its file records being built from (an index built into an index folder)
+    built: int | None = None
 
 
 class Engine(Protocol):

@@ -45,6 +45,13 @@ EVERY_RELEASE = ("idc_index", "prior_versions_index")
 ROW_NUMBER = "file_row_number"
 
 
+def wheel_held(release: int, installed: int) -> frozenset[str]:
+    """The relations the wheel answers at ``release``: every table it ships at its own
+    release; at an earlier one, idc_index as that release served it and the history of
+    versions (an index folder may hold the others, built from that release)."""
+    return frozenset(RELATIONS if release == installed else EVERY_RELEASE)
+
+
 class LocalEngine:
     """Runs compiled ``local`` queries in an in-memory DuckDB over the installed index."""
 
@@ -114,21 +121,28 @@ class LocalEngine:
             for name, description in RELATIONS.items()
             if (self.directory / f"{name}.parquet").is_file()
         }
-        for name, found in self.folder_indices().items():
-            if found.problem is None:
-                held[name] = Relation(name, found.description, str(found.path))
         if release.number != self.idc_version:
             # an earlier release: idc_index as it served it, and the history of versions; the
-            # other tables describe the installed release only
-            return {n: held[n] for n in EVERY_RELEASE if n in held}
+            # wheel's other tables describe the installed release only
+            held = {n: held[n] for n in EVERY_RELEASE if n in held}
+        # indices built from this very release (an earlier one's in the folders' idc_vNN)
+        for name, found in self.folder_indices(release.number).items():
+            if found.problem is None:
+                held[name] = Relation(name, found.description, str(found.path), found.release)
         return held
 
-    def folder_indices(self) -> Mapping[str, FolderIndex]:
-        """IDC indices found as parquet in the index folders, read or not (with why not)."""
+    def folder_indices(self, release: int | None = None) -> Mapping[str, FolderIndex]:
+        """IDC indices of ``release`` (default: the installed one) found as parquet in the
+        index folders, read or not (with why not)."""
         from ..indexes.folder import folder_indices
 
+        release = self.idc_version if release is None else release
         return folder_indices(
-            self.index_folders, self.idc_version, self.directory, frozenset(RELATIONS)
+            self.index_folders,
+            release,
+            self.directory,
+            wheel_held(release, self.idc_version),
+            installed=self.idc_version,
         )
 
     def schema(self, release: Release, *, live: bool = False) -> LiveSchema | None:
@@ -184,6 +198,7 @@ class LocalEngine:
                 f"index's other tables are v{self.idc_version}'s): for {', '.join(unknown)} "
                 "run with ",
                 Option("engine", "bigquery"),
+                ", or build them for that release with idc-sql index build",
             )
         if unknown:
             raise UsageError(

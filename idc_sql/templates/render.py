@@ -73,7 +73,7 @@ def compile_template(
     if missing:
         raise UnsupportedError(template.where, *_refusal(engine, missing, release))
     if inline:
-        tree = _with_indices(tree, list(inline), release, engine, template.where)
+        tree = with_indices(tree, list(inline), release, engine, template.where)
     tree = _bind(tree, template, typed=target.can("typed_parameters"))
     return Query(
         engine=target.name,
@@ -117,7 +117,7 @@ def _release_table(node: exp.Table, ref: Reference, release: Release, engine: En
     return table
 
 
-def _with_indices(
+def with_indices(
     tree: exp.Query, names: list[str], release: Release, engine: Engine, where: str
 ) -> exp.Query:
     """``tree`` with a CTE for each index it reads, before its own CTEs."""
@@ -176,25 +176,29 @@ def _refusal(engine: Engine, missing: list[Reference], release: Release) -> list
             f", {'an IDC index' if len(indices) == 1 else 'IDC indices'} the {engine.target.name}"
             " engine does not hold"
         )
-        pieces += _why_not(engine, [r.name for r in indices])
+        pieces += _why_not(engine, [r.name for r in indices], release)
+        it = "it" if len(indices) == 1 else "them"
+        named = " ".join(sorted({r.name for r in indices}))
+        pinned = isinstance(release.requested, int)
+        version = f" --idc-version {release.number}" if pinned else ""
         pieces += [
-            f": fetch {'it' if len(indices) == 1 else 'them'} with idc-index "
-            "(IDCClient.fetch_index), or put the parquet file in the folder ",
+            f": build {it} from BigQuery into the folder ",
             Option("index_dir"),
-            " names",
+            f" names (`idc-sql index build {named}{version} --engine bigquery`), fetch {it} "
+            "with idc-index (IDCClient.fetch_index) or put the parquet file there",
         ]
         if readers:
             pieces += [", or run it with ", Option("engine", readers[0])]
     return pieces
 
 
-def _why_not(engine: Engine, names: list[str]) -> list[Piece]:
+def _why_not(engine: Engine, names: list[str], release: Release) -> list[Piece]:
     folder_indices = getattr(engine, "folder_indices", None)
     if folder_indices is None:
         return []
-    found: Mapping[str, Any] = folder_indices()
+    found: Mapping[str, Any] = folder_indices(release.number)
     notes = [f"{n} in {found[n].path} {found[n].problem}" for n in names if n in found]
     return [f" ({'; '.join(notes)})"] if notes else []
 
 
-__all__ = ["compile_template", "output_names", "settle"]
+__all__ = ["compile_template", "output_names", "settle", "with_indices"]

@@ -92,7 +92,9 @@ def reads(template: Template, engine: Engine, release: Release) -> list[str]:
         elif engine.target.can("index_sql"):
             found.append(f"{ref.name} (IDC's SQL over {release.project}.{release.dataset})")
         elif ref.name in relations:
-            found.append(f"{ref.name} ({relations[ref.name].location})")
+            relation = relations[ref.name]
+            built = f", built from IDC v{relation.built}" if relation.built is not None else ""
+            found.append(f"{ref.name} ({relation.location}{built})")
     return list(dict.fromkeys(found)) or [engine.describe(release)]
 
 
