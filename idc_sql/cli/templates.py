@@ -59,6 +59,9 @@ def add_commands(
     tables = sub.add_parser("tables", help="the tables (relations) each engine can read now")
     tables.add_argument("--engine", choices=tuple(TARGETS), help="only this engine")
     tables.add_argument("--index-dir", metavar="DIR", help="a folder of IDC indices as parquet")
+    tables.add_argument(
+        "--idc-version", type=int, metavar="N", help="what each engine reads at IDC release N"
+    )
     tables.set_defaults(handler=commands.tables)
 
     for name, parser in shared.items():
@@ -286,13 +289,14 @@ class _Commands:
         for name in names:
             options = {"index_dir": args.index_dir} if "index_dir" in TARGETS[name].options else {}
             engine = open_engine(name, options)
-            release = engine.settle(None)
+            release = engine.settle(args.idc_version)
             print(f"{name} ({release.label}):")
             counts = _row_counts(engine, release)
             for relation in engine.relations(release).values():
                 count = f"{counts[relation.name]:>12,}" if relation.name in counts else ""
                 print(f"  {relation.name:36s}{count}  {relation.description}")
-            for index in getattr(engine, "folder_indices", dict)().values():
+            found = getattr(engine, "folder_indices", None)
+            for index in (found(release.number) if found else {}).values():
                 if index.problem:
                     print(f"  {index.name:36s}  not read: {index.path} {index.problem}")
         return 0
