@@ -105,8 +105,11 @@ def _build(args: argparse.Namespace) -> int:
     out = sys.stdout
     if out is None:
         return 0
+    from ..cost import size
+
     for b in built:
-        print(f"wrote {b.path} ({b.name}, IDC {b.release.label}, {b.rows:,} rows)", file=out)
+        cost = f", {size(b.estimate_bytes)} estimated" if b.estimate_bytes is not None else ""
+        print(f"wrote {b.path} ({b.name}, IDC {b.release.label}, {b.rows:,} rows{cost})", file=out)
         if b.not_read:
             print(f"  note: {b.not_read}", file=out)
     return 0

@@ -172,11 +172,13 @@ def check_names(names: Sequence[str]) -> list[str]:
 
 
 def _can_build(engine: Engine) -> None:
+    from ..targets import answering
+
     if not engine.target.can("index_sql"):
         raise UsageError(
-            f"index build reads IDC's tables from BigQuery; the {engine.target.name} engine only "
-            "reads the indices it writes. Run it with ",
-            Option("engine", "bigquery"),
+            f"index build reads IDC's tables on BigQuery, which the {engine.target.name} engine "
+            "does not hold (it reads the indices once built). Run it with ",
+            Option("engine", answering("index_sql")[0]),
         )
 
 

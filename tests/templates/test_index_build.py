@@ -67,8 +67,8 @@ def test_a_script_is_refused_saying_why(tmp_path: Path, capsys: pytest.CaptureFi
 def test_the_local_engine_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["index", "build", "seg_index", "--index-dir", str(tmp_path)]) == 2
     assert _error(capsys) == (
-        "idc-sql: error: index build reads IDC's tables from BigQuery; the local engine only "
-        "reads the indices it writes. Run it with --engine bigquery\n"
+        "idc-sql: error: index build reads IDC's tables on BigQuery, which the local engine "
+        "does not hold (it reads the indices once built). Run it with --engine bigquery\n"
     )
     with pytest.raises(UsageError, match=r"Run it with engine='bigquery'$"):
         idc_sql.build_index("seg_index", "local", index_dir=tmp_path)
