@@ -301,6 +301,15 @@ def test_the_command_builds_and_tables_lists(
     assert f"wrote {folder / 'clinical_index.parquet'} (clinical_index, IDC v25, " in out
     assert f"wrote {folder / 'idc_index.parquet'} (idc_index, IDC v25, " in out
     assert "note: the local engine reads the idc_index that idc-index-data ships" in out
+    # idc_index as IDC builds it: the wheel's names (the emulator lower-cases some), IDC's order
+    built, expected = pq.read_table(folder / "idc_index.parquet"), fixture_series()
+    assert built.column_names == expected.column_names
+    assert sorted(built.column("SeriesInstanceUID").to_pylist()) == sorted(
+        expected.column("SeriesInstanceUID").to_pylist()
+    )
+    key = ["collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID"]
+    order = list(zip(*(built.column(k).to_pylist() for k in key), strict=True))
+    assert order == sorted(order)
     assert cli.main(["tables", "--engine", "local", "--index-dir", str(folder)]) == 0
     listed = [line for line in capsys.readouterr().out.splitlines() if "clinical_index" in line]
     assert len(listed) == 1
