@@ -6,8 +6,8 @@ gets it on BigQuery (see :mod:`idc_sql.templates.inline`), and ordered as IDC's 
 Every index asked for is compiled and estimated first (the cost guard: a dry run, the
 ``max_gb`` cap); only when all of them pass does any query run. Each result is written as
 parquet atomically (a private temporary file, flushed, renamed over the old one; nothing on a
-failure or an interrupt), once its columns are checked against the schema JSON the wheel ships
-for the index, and named as that schema names them.
+failure or an interrupt; the indices built before it are kept), once its columns are checked
+against the schema JSON the wheel ships for the index, and named as that schema names them.
 
 Where a build goes, and what the local engine makes of it (it reads one release at a time):
 
