@@ -501,8 +501,9 @@ WRITER = textwrap.dedent(
     from idc_sql.outputs import atomic_output, check_output
 
     out, fault = sys.argv[1], sys.argv[2]
-    if fault == "ignore-hup":
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # a hangup as a terminal delivers it, whatever this test run inherited (under nohup, an
+    # ignored SIGHUP is inherited, and stays ignored by design)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN if fault == "ignore-hup" else signal.SIG_DFL)
     if fault in ("term-while-removing", "term-while-renaming"):
         # a SIGTERM that arrives in the middle of removing the private folder, or of
         # renaming the output into place
@@ -556,7 +557,12 @@ def _end(process: subprocess.Popen[bytes], *, finish: bool = False) -> tuple[int
     assert process.stderr is not None
     if finish:
         process.stdin.close()
-    code = process.wait()
+    try:
+        code = process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError("the writer did not end within 120 s") from None
     err = process.stderr.read()
     if not finish:
         process.stdin.close()
@@ -808,7 +814,12 @@ def test_a_broken_pipe_ends_quietly(source: str, big_file: Path, private_tmp: Pa
     assert process.stderr is not None
     assert process.stdout.read(1) == b"#"  # like `| head -c1`
     process.stdout.close()
-    code = process.wait()
+    try:
+        code = process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError("the writer did not end within 120 s") from None
     err = process.stderr.read()
     process.stderr.close()
     assert (code, err) == (BrokenPipe.exit_code, b"")
