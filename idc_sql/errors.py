@@ -194,6 +194,27 @@ class BrokenPipe(OutputError):
     exit_code = 141
 
 
+def interrupted(error: BaseException) -> bool:
+    """Whether ``error`` is, or was caused by, a Ctrl-C: DuckDB turns one that arrives while a
+    query runs into ``RuntimeError('Query interrupted')`` or its ``InterruptException``.
+
+    >>> interrupted(RuntimeError("Query interrupted")), interrupted(RuntimeError("other"))
+    (True, False)
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        if type(current).__name__ == "InterruptException":  # duckdb's
+            return True
+        if type(current) is RuntimeError and str(current) == "Query interrupted":
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class Terminated(SystemExit):
     """SIGTERM or SIGHUP arrived while an output was written; its exit status is 128 + signum."""
 

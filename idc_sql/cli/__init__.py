@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import IdcSqlError
+from ..errors import IdcSqlError, interrupted
 from ..targets import DEFAULT, TARGETS
 from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
 from . import common, files
@@ -170,9 +170,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     except Terminated as e:  # SIGTERM or SIGHUP while writing: the output was left as it was
         return e.exit_code
-    except IdcSqlError as e:
-        print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
-        return e.exit_code
     except KeyboardInterrupt:
         print("idc-sql: interrupted", file=sys.stderr)
         return 130
@@ -180,6 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as e:
+        if interrupted(e):  # a Ctrl-C that a query turned into an error of its own
+            print("idc-sql: interrupted", file=sys.stderr)
+            return 130
+        if not isinstance(e, IdcSqlError):
+            raise
+        print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
+        return e.exit_code
 
 
 def console() -> None:
