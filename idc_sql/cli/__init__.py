@@ -23,7 +23,7 @@ from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
 from . import common, files
 from . import refresh as refresh_commands
 from .commands import _compile, _count, _fields, _schema, _validate
-from .common import FLAGS, _execute, _explain_empty, _print_summary, spell
+from .common import FLAGS, _execute, _explain_empty, _print_summary, print_error, spell
 from .history import _diff
 
 __all__ = ["FLAGS", "console", "main", "spell"]
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
         if not isinstance(e, IdcSqlError):
             raise
-        print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
+        print_error(e)
         return e.exit_code
 
 

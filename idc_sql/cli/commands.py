@@ -8,7 +8,14 @@ import json
 import sys
 
 from ..errors import IdcSqlError
-from .common import _execute, _explain_empty, _jsonable, _print_params, _print_summary, spell
+from .common import (
+    _execute,
+    _explain_empty,
+    _jsonable,
+    _print_params,
+    _print_summary,
+    print_error,
+)
 
 
 def _count(args: argparse.Namespace) -> int:
@@ -56,7 +63,7 @@ def _validate(args: argparse.Namespace) -> int:
         try:
             api.compile(path, args.engine, allow_outside=args.allow_outside)
         except IdcSqlError as e:
-            print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
+            print_error(e)
             failed += 1
         else:
             print(f"ok  {path}")

@@ -58,6 +58,12 @@ def spell(option: Option) -> str:
     return f"{flag} {text}"
 
 
+def print_error(error: Any) -> None:
+    """An error on standard error, a line per problem (a specification may have several)."""
+    for line in error.render(spell).split("\n"):
+        print(f"idc-sql: error: {line}", file=sys.stderr)
+
+
 def _reporter(out: Any = None) -> Any:
     """Notices printed to standard error; a job's progress only on a terminal."""
     from ..settings import Notice
