@@ -108,7 +108,8 @@ def run(
 
     ``also`` names fields the rows must carry besides the spec's columns and the summary's;
     by default, whatever any writer needs, so that ``result.write("x.s5cmd")`` works.
-    ``report`` receives the notices (an estimate, a job's progress); default: the engine's.
+    ``report`` receives the notices (an estimate, a job's progress, a warning such as a value
+    no series holds, also kept in ``result.warnings``); default: the engine's.
     """
     from .writers import all_needs
 
@@ -232,10 +233,16 @@ def _release(value: int | str) -> int | Literal["current"]:
 
 
 def count(
-    spec: SpecLike, engine: str | Engine = DEFAULT, *, allow_outside: bool = False, **options: Any
+    spec: SpecLike,
+    engine: str | Engine = DEFAULT,
+    *,
+    report: Reporter | None = None,
+    allow_outside: bool = False,
+    **options: Any,
 ) -> Summary:
-    """How many series, studies, patients and collections ``spec`` selects, and their size."""
-    return run(spec, engine, also=(), allow_outside=allow_outside, **options).summary
+    """How many series, studies, patients and collections ``spec`` selects, and their size.
+    ``report`` receives the notices, warnings included (values no series holds)."""
+    return run(spec, engine, also=(), report=report, allow_outside=allow_outside, **options).summary
 
 
 def fields(pattern: str | None = None, engine: str | None = None) -> list[Field]:

@@ -4,6 +4,7 @@ on the local index; outputs are checked untouched."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,61 @@ def test_a_one_member_union(tmp_path: Path) -> None:
             "idc-sql: error: u.yaml: union: union combines at least 2 cohorts, got 1",
         ],
     )
+
+
+# ----------------------------------------------------------------------------- values
+
+
+TYPOS = """\
+name: typos
+where:
+  collection_id: [rider_pilot, lidc-idri, RIDER-Pilot]
+  Modality: [CT, MRI]
+"""
+TYPO_WARNINGS = [
+    "idc-sql: warning: no series has collection_id 'lidc-idri'; did you mean 'lidc_idri'?",
+    "idc-sql: warning: no series has collection_id 'RIDER-Pilot'; did you mean 'rider_pilot'?",
+    "idc-sql: warning: no series has Modality 'MRI'; did you mean 'MR'?",
+]
+
+
+def _body(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if not line.startswith("#")]
+
+
+def test_values_that_match_nothing_are_warned_of(tmp_path: Path) -> None:
+    (tmp_path / "typos.yaml").write_text(TYPOS, encoding="utf-8")
+    plain = TYPOS.replace(", lidc-idri, RIDER-Pilot", "").replace(", MRI", "")
+    (tmp_path / "plain.yaml").write_text(plain.replace("typos", "plain"), encoding="utf-8")
+    done = idc_sql("run", "typos.yaml", "-o", "typos.s5cmd", cwd=tmp_path)
+    assert (done.returncode, done.stderr.splitlines()) == (0, TYPO_WARNINGS)
+    assert "wrote typos.s5cmd (s5cmd, " in done.stdout
+    done = idc_sql("run", "plain.yaml", "-o", "plain.s5cmd", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")
+    # the warnings change nothing of the result
+    assert _body(tmp_path / "typos.s5cmd") == _body(tmp_path / "plain.s5cmd")
+    assert len(_body(tmp_path / "plain.s5cmd")) > 0
+    counted = idc_sql("count", "typos.yaml", "--json", cwd=tmp_path)
+    plain_count = idc_sql("count", "plain.yaml", "--json", cwd=tmp_path)
+    assert (counted.returncode, counted.stderr.splitlines()) == (0, TYPO_WARNINGS)
+    assert json.loads(counted.stdout)["series"] == json.loads(plain_count.stdout)["series"]
+
+
+def test_like_patterns_written_with_stars(tmp_path: Path) -> None:
+    spec = (
+        "name: stars\nwhere:\n  any:\n    - collection_id: {like: 'tcga*'}\n"
+        "    - SeriesDescription: {ilike: '?ung'}\n    - PatientID: {like: 'LIDC*_0001'}\n"
+    )
+    (tmp_path / "stars.yaml").write_text(spec, encoding="utf-8")
+    done = idc_sql("count", "stars.yaml", cwd=tmp_path)
+    wildcards = "whose wildcards are % (any text) and _ (one character); did you mean"
+    assert (done.returncode, done.stderr.splitlines()) == (
+        0,
+        [
+            f"idc-sql: warning: collection_id like 'tcga*': * and ? match themselves in like, "
+            f"{wildcards} 'tcga%'?",
+            f"idc-sql: warning: SeriesDescription ilike '?ung': * and ? match themselves in "
+            f"ilike, {wildcards} '_ung'?",
+        ],
+    )
+    assert "series                  0" in done.stdout

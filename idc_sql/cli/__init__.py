@@ -23,7 +23,7 @@ from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
 from . import common, files
 from . import refresh as refresh_commands
 from .commands import _compile, _count, _fields, _schema, _validate
-from .common import FLAGS, _execute, _explain_empty, _print_summary, print_error, spell
+from .common import FLAGS, _execute, _print_summary, print_error, spell
 from .history import _diff
 
 __all__ = ["FLAGS", "console", "main", "spell"]
@@ -263,7 +263,6 @@ def _run(args: argparse.Namespace) -> int:
 
             cloud = CLOUDS[args.cloud or "aws"]
             print(f"download: {download_command(header_safe(output), cloud)}", file=report)
-    _explain_empty(result)
     return 0
 
 

@@ -10,7 +10,6 @@ import sys
 from ..errors import IdcSqlError
 from .common import (
     _execute,
-    _explain_empty,
     _jsonable,
     _print_params,
     _print_summary,
@@ -35,7 +34,6 @@ def _count(args: argparse.Namespace) -> int:
         print(json.dumps(body, indent=2))
     else:
         _print_summary(result, sys.stdout)
-    _explain_empty(result)
     return 0
 
 

@@ -86,6 +86,8 @@ def _reporter(out: Any = None) -> Any:
                 shown = False
         elif notice.kind == "cancelled":
             print(f"idc-sql: {text}", file=err)
+        elif notice.kind == "warning":
+            print(f"idc-sql: warning: {text}", file=err)
         else:
             print(text, file=err)
 
@@ -110,17 +112,6 @@ def _open_engine(args: argparse.Namespace) -> tuple[Any, Any]:
     }
     report = _reporter()
     return open_engine(args.engine, options, report), report
-
-
-def _explain_empty(result: Any) -> None:
-    """When a cohort selects nothing, say which values no series holds (a value in the
-    wrong case is the usual reason: ``NLST`` for ``nlst``, ``ct`` for ``CT``)."""
-    if sys.stderr is None:
-        return
-    for hint in result.empty_hints():
-        print(
-            f"idc-sql: note: {hint} (values are compared exactly, case included)", file=sys.stderr
-        )
 
 
 def _execute(spec: Any, args: argparse.Namespace, also: tuple[str, ...] = ()) -> Any:
