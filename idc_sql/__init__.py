@@ -32,6 +32,7 @@ __all__ = [
     "compile",
     "compile_template",
     "count",
+    "count_by",
     "diff",
     "download",
     "engine",
@@ -48,6 +49,7 @@ __all__ = [
     "run_template",
     "snapshot",
     "snapshots",
+    "values",
 ]
 
 _LAZY = {
@@ -59,6 +61,8 @@ _LAZY = {
     "Notice": "settings",
     "Settings": "settings",
     "count": "api",
+    "count_by": "api",
+    "values": "api",
     "download": "downloads",
     "inspect_manifest": "manifests_in",
     "diff": "api",
@@ -90,6 +94,7 @@ if TYPE_CHECKING:
     from .api import (
         compile,
         count,
+        count_by,
         diff,
         engine,
         estimate,
@@ -98,6 +103,7 @@ if TYPE_CHECKING:
         run,
         snapshot,
         snapshots,
+        values,
     )
     from .compiler import Compiled
     from .downloads import download

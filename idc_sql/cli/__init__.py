@@ -22,7 +22,7 @@ from ..targets import DEFAULT, TARGETS
 from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
 from . import common, files
 from . import refresh as refresh_commands
-from .commands import _compile, _count, _fields, _schema, _validate
+from .commands import _compile, _count, _fields, _schema, _validate, _values
 from .common import FLAGS, _execute, _print_summary, print_error, spell
 from .history import _diff
 
@@ -109,7 +109,18 @@ def _parser() -> argparse.ArgumentParser:
     count = sub.add_parser("count", help="count a cohort's series, studies, patients, size")
     count.add_argument("spec")
     count.add_argument("--json", action="store_true", help="print the summary as JSON")
+    count.add_argument(
+        "--by",
+        metavar="FIELD[,FIELD...]",
+        help="series, studies, patients and size per value of these series-level fields",
+    )
     engine_arg(count)
+
+    vals = sub.add_parser("values", help="the values a field takes, and how many series hold each")
+    vals.add_argument("field", help="a series-level field, e.g. collection_id")
+    vals.add_argument("--spec", help="only the series of this cohort (default: every series)")
+    vals.add_argument("--json", action="store_true", help="print a list of rows as JSON")
+    engine_arg(vals)
 
     comp = sub.add_parser("compile", help="print a cohort's SQL and its bound parameters")
     comp.add_argument("spec")
@@ -270,6 +281,7 @@ _COMMANDS = {
     "diff": _diff,
     "run": _run,
     "count": _count,
+    "values": _values,
     "compile": _compile,
     "validate": _validate,
     "fields": _fields,

@@ -34,6 +34,8 @@ FLAGS = {
     "sign_requests": "--sign-request",
     "state": "--state",
     "wait": "--wait",
+    "by": "--by",
+    "field": "values",  # idc-sql values FIELD
 }
 #: options the command line takes from the environment only
 ENVIRONMENT = {"deadline": "IDC_SQL_BIGQUERY_DEADLINE"}
