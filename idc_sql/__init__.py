@@ -34,6 +34,7 @@ __all__ = [
     "compile",
     "compile_template",
     "count",
+    "count_by",
     "diff",
     "download",
     "engine",
@@ -51,6 +52,7 @@ __all__ = [
     "run_template",
     "snapshot",
     "snapshots",
+    "values",
 ]
 
 _LAZY = {
@@ -65,6 +67,8 @@ _LAZY = {
     "Notice": "settings",
     "Settings": "settings",
     "count": "api",
+    "count_by": "api",
+    "values": "api",
     "download": "downloads",
     "inspect_manifest": "manifests_in",
     "diff": "api",
@@ -97,6 +101,7 @@ if TYPE_CHECKING:
         build_index,
         compile,
         count,
+        count_by,
         diff,
         engine,
         estimate,
@@ -106,6 +111,7 @@ if TYPE_CHECKING:
         run,
         snapshot,
         snapshots,
+        values,
     )
     from .compiler import Compiled
     from .downloads import download

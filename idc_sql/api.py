@@ -27,6 +27,8 @@ from .spec import CohortSpec, SetSpec, Spec, load_spec, parse_spec
 from .targets import DEFAULT, TARGETS, target
 
 if TYPE_CHECKING:
+    import pandas
+
     from .catalog import Field
     from .compiler import Compiled
     from .engines.base import Engine
@@ -109,7 +111,8 @@ def run(
 
     ``also`` names fields the rows must carry besides the spec's columns and the summary's;
     by default, whatever any writer needs, so that ``result.write("x.s5cmd")`` works.
-    ``report`` receives the notices (an estimate, a job's progress); default: the engine's.
+    ``report`` receives the notices (an estimate, a job's progress, a warning such as a value
+    no series holds, also kept in ``result.warnings``); default: the engine's.
     """
     from .writers import all_needs
 
@@ -275,10 +278,56 @@ def _release(value: int | str) -> int | Literal["current"]:
 
 
 def count(
-    spec: SpecLike, engine: str | Engine = DEFAULT, *, allow_outside: bool = False, **options: Any
+    spec: SpecLike,
+    engine: str | Engine = DEFAULT,
+    *,
+    report: Reporter | None = None,
+    allow_outside: bool = False,
+    **options: Any,
 ) -> Summary:
-    """How many series, studies, patients and collections ``spec`` selects, and their size."""
-    return run(spec, engine, also=(), allow_outside=allow_outside, **options).summary
+    """How many series, studies, patients and collections ``spec`` selects, and their size.
+    ``report`` receives the notices, warnings included (values no series holds)."""
+    return run(spec, engine, also=(), report=report, allow_outside=allow_outside, **options).summary
+
+
+def count_by(
+    spec: SpecLike,
+    by: str | list[str] | tuple[str, ...],
+    engine: str | Engine = DEFAULT,
+    *,
+    report: Reporter | None = None,
+    allow_outside: bool = False,
+    **options: Any,
+) -> pandas.DataFrame:
+    """Series, studies, patients and size (``size_mb``) of ``spec`` per value of the fields
+    ``by`` (series-level fields; a list, or names separated by commas), most series first."""
+    from .groups import by_fields, check_by, frame
+
+    eng = _engine(engine, options, report)
+    names = check_by(by_fields(by), eng.target)
+    result = run(spec, eng, also=names, report=report, allow_outside=allow_outside)
+    return frame(result, names)
+
+
+def values(
+    field: str,
+    spec: SpecLike | None = None,
+    engine: str | Engine = DEFAULT,
+    *,
+    report: Reporter | None = None,
+    allow_outside: bool = False,
+    **options: Any,
+) -> pandas.DataFrame:
+    """The values ``field`` takes and how many series hold each (most first): over every
+    series of the engine's release, or those ``spec`` selects."""
+    from .groups import by_fields, check_by, frame
+
+    eng = _engine(engine, options, report)
+    names = check_by(by_fields([field]), eng.target, "field")
+    cohort = spec if spec is not None else {"name": "every-series"}
+    result = run(cohort, eng, also=names, report=report, allow_outside=allow_outside)
+    first: pandas.DataFrame = frame(result, names).iloc[:, :2]
+    return first
 
 
 def fields(pattern: str | None = None, engine: str | None = None) -> list[Field]:

@@ -140,6 +140,64 @@ class UnknownFieldError(SpecError):
         self.schema_checked = schema_checked
 
 
+#: the problems of a specification listed at most; the others are counted
+MAX_PROBLEMS = 20
+
+
+class SpecProblems(SpecError):
+    r"""Several problems of one specification, each a :class:`SpecError`, told one a line.
+
+    ``location`` and ``message`` are the first problem's; ``problems`` lists them (at most
+    :data:`MAX_PROBLEMS`; ``more`` counts the others):
+
+    >>> e = several([SpecError("x.yaml: limit", "must be > 0"), SpecError("x.yaml: name", "bad")])
+    >>> print(e)
+    x.yaml: limit: must be > 0
+    x.yaml: name: bad
+    >>> several([SpecError(f"where.a{i}", "bad") for i in range(22)]).render().splitlines()[-1]
+    'and 2 more problems'
+    """
+
+    def __init__(self, problems: tuple[SpecError, ...], more: int = 0) -> None:
+        first = problems[0]
+        SpecError.__init__(self, first.location, first.message)
+        self.problems = problems
+        self.more = more
+        self.args = (self.render(),)
+
+    def render(self, spell: Spelling | None = None) -> str:
+        lines = [p.render(spell) for p in self.problems]
+        if self.more:
+            lines.append(f"and {self.more:,} more problem{'s' if self.more > 1 else ''}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class UnknownFieldProblems(SpecProblems, UnknownFieldError):
+    """Several problems, a field nobody knows among them (a caller may look it up elsewhere)."""
+
+    def __init__(self, problems: tuple[SpecError, ...], more: int = 0) -> None:
+        super().__init__(problems, more)
+        unknown = next(p for p in problems if isinstance(p, UnknownFieldError))
+        self.name = unknown.name
+        self.schema_checked = unknown.schema_checked
+
+
+def several(problems: list[SpecError]) -> SpecError:
+    """One error telling ``problems`` (the first :data:`MAX_PROBLEMS`, in order, each once):
+    the problem itself when there is one."""
+    distinct = list({(p.location, p.render()): p for p in problems}.values())
+    if len(distinct) == 1:
+        return distinct[0]
+    shown = tuple(distinct[:MAX_PROBLEMS])
+    more = len(distinct) - len(shown)
+    if any(isinstance(p, UnknownFieldError) for p in shown):
+        return UnknownFieldProblems(shown, more)
+    return SpecProblems(shown, more)
+
+
 class EngineError(IdcSqlError):
     """An engine failed while running a query."""
 
@@ -192,6 +250,27 @@ class BrokenPipe(OutputError):
     """The reader of standard output went away (``| head``): stop quietly, as Unix tools do."""
 
     exit_code = 141
+
+
+def interrupted(error: BaseException) -> bool:
+    """Whether ``error`` is, or was caused by, a Ctrl-C: DuckDB turns one that arrives while a
+    query runs into ``RuntimeError('Query interrupted')`` or its ``InterruptException``.
+
+    >>> interrupted(RuntimeError("Query interrupted")), interrupted(RuntimeError("other"))
+    (True, False)
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        if type(current).__name__ == "InterruptException":  # duckdb's
+            return True
+        if type(current) is RuntimeError and str(current) == "Query interrupted":
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 class Terminated(SystemExit):

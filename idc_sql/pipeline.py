@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .engines.base import Engine, Rows
     from .plan import Plan
     from .query import Query
+    from .release import Release
     from .result import CohortResult
     from .spec import Spec
 
@@ -117,6 +118,7 @@ def run(
     go to ``report``, else to the engine's reporter.
     """
     from .cost import size
+    from .engines.hints import pattern_warnings
     from .result import CohortResult, Provenance
     from .spec import digest
 
@@ -138,7 +140,11 @@ def run(
         params=compiled.params,
         estimate_bytes=decision.estimate_bytes,
     )
-    return CohortResult(rows, compiled.columns, provenance, _hints(engine, p))
+    values = _value_hints(engine, p, rows.release)
+    warnings = (*values, *pattern_warnings(p))
+    for text in warnings:  # a typo inside a list would otherwise vanish without a word
+        (report or engine.report)(Notice("warning", (text,)))
+    return CohortResult(rows, compiled.columns, provenance, lambda: values, warnings)
 
 
 def guarded(
@@ -158,10 +164,16 @@ def guarded(
     return engine.execute(query), decision
 
 
-def _hints(engine: Engine, p: Plan) -> Any:
-    """How the result finds the values an empty cohort asks for that no series holds."""
-    if not engine.target.can("value_hints"):
-        return None
+def _value_hints(engine: Engine, p: Plan, release: Release) -> list[str]:
+    """The values ``p`` asks for that no series holds, looked up in the installed local index
+    when the cohort is of its release (on BigQuery too: the index is built from that release's
+    dicom_all, and looking there costs no scan); else none."""
     from .engines.hints import value_hints
+    from .engines.local import LocalEngine
 
-    return lambda: value_hints(cast("Any", engine), p)
+    local = engine if engine.target.can("value_hints") else None
+    if local is None:
+        local = LocalEngine(Settings.local())
+    if release.number != local.settle(None).number:
+        return []
+    return value_hints(cast("Any", local), p)

@@ -66,11 +66,15 @@ class CohortResult:
         columns: tuple[str, ...],
         provenance: Provenance,
         hints: Any = None,
+        warnings: tuple[str, ...] = (),
     ) -> None:
         self.rows = rows
         self.columns = columns
         self.provenance = provenance
         self._hints = hints
+        #: what the run warned of (values no series holds, ``like`` patterns written with ``*``),
+        #: also handed to its reporter as notices of kind ``warning``
+        self.warnings = warnings
         self._summary: Summary | None = None
         self._licenses: list[tuple[str | None, int, float]] = []
 

@@ -152,7 +152,7 @@ def _bounded(value: Any, bounds: tuple[float, float], named: tuple[Piece, ...], 
 
 # ----------------------------------------------------------------------------- notices
 
-NoticeKind = Literal["estimate", "progress", "progress_done", "cancelled", "note"]
+NoticeKind = Literal["estimate", "progress", "progress_done", "cancelled", "note", "warning"]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Nothing here is timed; the figures are in bench/.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +54,17 @@ class Counting:
 
 
 def test_hints_on_a_long_list_cost_a_fixed_budget(
-    uids: list[str], monkeypatch: pytest.MonkeyPatch
+    uids: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.setenv("IDC_SQL_CACHE_DIR", str(tmp_path))  # the values of no field kept yet
     made_up = [f"1.2.826.0.1.3680043.99.{i}" for i in range(200_000)]
     wanted = [*made_up[:3], uids[5], *made_up[3:]]  # one that a series holds
     spec = {"name": "long", "where": {"SeriesInstanceUID": wanted, "Modality": ["ct", "MR"]}}
+    counting = Counting(monkeypatch)  # the hints are looked for while the cohort runs
     result = idc_sql.run(spec)
     assert result.summary.series == 0
-    counting = Counting(monkeypatch)
     notes = result.empty_hints()
+    assert list(result.warnings) == notes
     fields = 2
     assert counting.queries <= hints.QUERIES_PER_FIELD * fields
     assert counting.rows <= fields * (hints.FEW + 1 + hints.SHOWN * 4)
@@ -74,15 +77,37 @@ def test_hints_on_a_long_list_cost_a_fixed_budget(
     assert notes[hints.SHOWN + 1 :] == ["no series has Modality 'ct'; did you mean 'CT'?"]
 
 
-def test_hints_name_other_cases_of_many_valued_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hints_name_other_cases_of_many_valued_fields(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("IDC_SQL_CACHE_DIR", str(tmp_path))
     spec = {"name": "c", "where": {"SeriesDescription": ["lesion designator", "no such thing"]}}
-    result = idc_sql.run(spec)
-    counting = Counting(monkeypatch)
-    assert result.empty_hints() == [
-        "no series has SeriesDescription 'lesion designator'; did you mean 'Lesion Designator'?",
-        "no series has SeriesDescription 'no such thing'",
-    ]
-    assert counting.queries == hints.QUERIES_PER_FIELD
+    for queries in (hints.QUERIES_PER_FIELD, hints.QUERIES_PER_FIELD - 1):
+        counting = Counting(monkeypatch)
+        result = idc_sql.run(spec)
+        assert result.empty_hints() == [
+            "no series has SeriesDescription 'lesion designator'; did you mean "
+            "'Lesion Designator'?",
+            "no series has SeriesDescription 'no such thing'",
+        ]
+        # the first run learns that the field has many values; the next reads it from the cache
+        assert counting.queries == queries
+
+
+def test_few_valued_fields_cost_no_query_once_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("IDC_SQL_CACHE_DIR", str(tmp_path))
+    spec = {"name": "c", "where": {"collection_id": ["nlst", "lidc-idri"], "Modality": "CT"}}
+    for queries in (2, 0):
+        counting = Counting(monkeypatch)
+        result = idc_sql.run(spec)
+        assert result.warnings == (
+            "no series has collection_id 'lidc-idri'; did you mean 'lidc_idri'?",
+        )
+        assert counting.queries == queries
+    (kept,) = (tmp_path / "values").iterdir()
+    assert sorted(json.loads(kept.read_text())["fields"]) == ["Modality", "collection_id"]
 
 
 def _dag(folder: Path, levels: int) -> Path:

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 import idc_sql
-from idc_sql.errors import IdcSqlError, SpecError, UnsupportedError, UsageError
+from idc_sql.errors import (
+    IdcSqlError,
+    SpecError,
+    UnknownFieldError,
+    UnsupportedError,
+    UsageError,
+)
 from idc_sql.spec import NODE_KEYS
 
 OPERATORS = (
@@ -23,6 +29,11 @@ OPERATORS = (
 BOOLEANS = "(YAML reads yes/no/on/off/true/false as booleans: quote the value)"
 VERSION = "idc_version is a release number (1, 2, ...) or 'current'"
 LOCAL_FIELDS = " (`idc-sql fields --engine local` lists the local fields)"
+AGE_TEXT = (
+    "PatientAge is text in DICOM's form ('065Y', '018M', '003W', '010D'), not a number; "
+    "compare ages in years with patient_age_years (e.g. "
+)
+TOP_LEVEL = "is not a field but a key of the specification's top level, beside name"
 
 
 def test_error_classes() -> None:
@@ -201,6 +212,49 @@ PLAN_ERRORS: dict[str, tuple[Any, str, type[SpecError], str, str]] = {
         "where.instanceCount.like",
         "like compares text; instanceCount compares as a number "
         "(allowed: eq, ne, in, not_in, lt, lte, gt, gte, between, is_null)",
+    ),
+    "patient-age-as-number": (
+        {"PatientAge": {"gt": 60}},
+        "local",
+        SpecError,
+        "where.PatientAge.gt",
+        f"{AGE_TEXT}patient_age_years: {{gt: 60}})",
+    ),
+    "patient-age-equal-to-number": (
+        {"all": [{"Modality": "CT"}, {"PatientAge": 65}]},
+        "bigquery",
+        SpecError,
+        "where.all[1].PatientAge",
+        f"{AGE_TEXT}patient_age_years: 65)",
+    ),
+    "limit-under-where": (
+        {"Modality": "CT", "limit": 10},
+        "local",
+        SpecError,
+        "where.limit",
+        f"'limit' {TOP_LEVEL}: move it out of where",
+    ),
+    "columns-under-where": (
+        {"all": [{"Modality": "CT"}, {"columns": ["PatientID"]}]},
+        "bigquery",
+        SpecError,
+        "where.all[1].columns",
+        f"'columns' {TOP_LEVEL}: move it out of where",
+    ),
+    "idc-version-under-where": (
+        {"not": {"idc_version": 24}},
+        "local",
+        SpecError,
+        "where.not.idc_version",
+        f"'idc_version' {TOP_LEVEL}: move it out of where",
+    ),
+    "instances-under-where": (
+        {"Modality": "CT", "instances": "all"},
+        "local",
+        SpecError,
+        "where.instances",
+        f"'instances' {TOP_LEVEL} (instances: all makes every instance-level condition hold "
+        "for every instance of a series; the default, any, for at least one): move it out of where",
     ),
     "invalid-regex": (
         {"SeriesDescription": {"regex": "(T1"}},
@@ -433,3 +487,77 @@ def test_limit_beyond_int64() -> None:
     with pytest.raises(SpecError) as caught:
         idc_sql.parse_spec({"name": "x", "limit": 2**63})
     assert caught.value.location == "limit"
+
+
+# ----------------------------------------------------------------------------- every problem
+
+
+def test_every_problem_of_the_structure_is_listed() -> None:
+    with pytest.raises(SpecError) as caught:
+        idc_sql.parse_spec({"name": "x", "limit": 0, "where": {"Modality": {"equals": "CT"}}})
+    assert str(caught.value) == (
+        "limit: input should be greater than 0, got int 0\n"
+        f"where.Modality.equals: unknown operator 'equals'; allowed: {OPERATORS}"
+    )
+    assert (caught.value.location, caught.value.message) == (
+        "limit",
+        "input should be greater than 0, got int 0",
+    )
+
+
+def test_a_one_member_union_does_not_hide_its_other_problem() -> None:
+    with pytest.raises(SpecError) as caught:
+        idc_sql.parse_spec({"name": "x", "union": ["a.yaml"], "limit": 0})
+    assert str(caught.value) == (
+        "limit: input should be greater than 0, got int 0\n"
+        "union: union combines at least 2 cohorts, got 1"
+    )
+
+
+@pytest.mark.parametrize("engine", ["local", "bigquery"])
+def test_every_problem_of_the_fields_is_listed(engine: str) -> None:
+    spec = {
+        "name": "x",
+        "where": {
+            "all": [
+                {"Modalty": "CT"},
+                {"not": {"PatientAge": {"gt": 60}}},
+                {"BodyPartExamnied": "CHEST", "limit": 3},
+            ]
+        },
+        "columns": ["SeriesInstanceUID", "Modalityy"],
+    }
+    hint = (
+        LOCAL_FIELDS
+        if engine == "local"
+        else (" (not in the catalog; not checked against the live dicom_all schema)")
+    )
+    with pytest.raises(UnknownFieldError) as caught:
+        idc_sql.compile(spec, engine)
+    assert str(caught.value).split("\n") == [
+        f"where.all[0].Modalty: unknown field 'Modalty'; did you mean Modality?{hint}",
+        f"where.all[1].not.PatientAge.gt: {AGE_TEXT}patient_age_years: {{gt: 60}})",
+        "where.all[2].BodyPartExamnied: unknown field 'BodyPartExamnied'; "
+        f"did you mean BodyPartExamined?{hint}",
+        f"where.all[2].limit: 'limit' {TOP_LEVEL}: move it out of where",
+        f"columns[1]: unknown field 'Modalityy'; did you mean Modality?{hint}",
+    ]
+    assert caught.value.location == "where.all[0].Modalty"
+
+
+def test_problems_are_listed_up_to_a_cap() -> None:
+    spec = {"name": "x", "where": {"all": [{f"Nofield{i}": "x"} for i in range(25)]}}
+    with pytest.raises(SpecError) as caught:
+        idc_sql.compile(spec, "local")
+    lines = str(caught.value).split("\n")
+    assert len(lines) == 21
+    assert lines[0].startswith("where.all[0].Nofield0: unknown field 'Nofield0'")
+    assert lines[19].startswith("where.all[19].Nofield19: unknown field 'Nofield19'")
+    assert lines[20] == "and 5 more problems"
+
+
+def test_what_the_engine_cannot_read_is_said_once() -> None:
+    spec = {"name": "x", "where": {"all": [{"EchoTime": {"lt": 20}}, {"SliceThickness": 1}]}}
+    with pytest.raises(UnsupportedError) as caught:
+        idc_sql.compile(spec, "local")
+    assert str(caught.value) == f"where.all[0].EchoTime: EchoTime {INSTANCE_LOCAL}"

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import IdcSqlError
+from ..errors import IdcSqlError, interrupted
 from ..targets import DEFAULT, TARGETS
 from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
 from . import common, files, indexes
 from . import refresh as refresh_commands
-from .commands import _compile, _count, _fields, _schema, _validate
-from .common import FLAGS, _execute, _explain_empty, _print_summary, spell
+from .commands import _compile, _count, _fields, _schema, _validate, _values
+from .common import FLAGS, _execute, _print_summary, print_error, spell
 from .history import _diff
 
 __all__ = ["FLAGS", "console", "main", "spell"]
@@ -109,7 +109,18 @@ def _parser() -> argparse.ArgumentParser:
     count = sub.add_parser("count", help="count a cohort's series, studies, patients, size")
     count.add_argument("spec")
     count.add_argument("--json", action="store_true", help="print the summary as JSON")
+    count.add_argument(
+        "--by",
+        metavar="FIELD[,FIELD...]",
+        help="series, studies, patients and size per value of these series-level fields",
+    )
     engine_arg(count)
+
+    vals = sub.add_parser("values", help="the values a field takes, and how many series hold each")
+    vals.add_argument("field", help="a series-level field, e.g. collection_id")
+    vals.add_argument("--spec", help="only the series of this cohort (default: every series)")
+    vals.add_argument("--json", action="store_true", help="print a list of rows as JSON")
+    engine_arg(vals)
 
     comp = sub.add_parser("compile", help="print a cohort's SQL and its bound parameters")
     comp.add_argument("spec")
@@ -171,9 +182,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     except Terminated as e:  # SIGTERM or SIGHUP while writing: the output was left as it was
         return e.exit_code
-    except IdcSqlError as e:
-        print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
-        return e.exit_code
     except KeyboardInterrupt:
         print("idc-sql: interrupted", file=sys.stderr)
         return 130
@@ -181,6 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as e:
+        if interrupted(e):  # a Ctrl-C that a query turned into an error of its own
+            print("idc-sql: interrupted", file=sys.stderr)
+            return 130
+        if not isinstance(e, IdcSqlError):
+            raise
+        print_error(e)
+        return e.exit_code
 
 
 def console() -> None:
@@ -259,7 +275,6 @@ def _run(args: argparse.Namespace) -> int:
 
             cloud = CLOUDS[args.cloud or "aws"]
             print(f"download: {download_command(header_safe(output), cloud)}", file=report)
-    _explain_empty(result)
     return 0
 
 
@@ -267,6 +282,7 @@ _COMMANDS = {
     "diff": _diff,
     "run": _run,
     "count": _count,
+    "values": _values,
     "compile": _compile,
     "validate": _validate,
     "fields": _fields,

@@ -1,5 +1,5 @@
 """``python -m idc_sql.cli``: the ``idc-sql`` command."""
 
-from . import console
+from ..entry import console
 
 console()

@@ -6,15 +6,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from ..errors import IdcSqlError
-from .common import _execute, _explain_empty, _jsonable, _print_params, _print_summary, spell
+from .common import (
+    _execute,
+    _jsonable,
+    _print_params,
+    _print_summary,
+    print_error,
+)
 
 
 def _count(args: argparse.Namespace) -> int:
     from .. import api
 
     spec = api.as_spec(args.spec, allow_outside=args.allow_outside)
+    if args.by is not None:
+        return _grouped(spec, args, args.by)
     result = _execute(spec, args)
     if result is None:
         return 0
@@ -28,7 +37,6 @@ def _count(args: argparse.Namespace) -> int:
         print(json.dumps(body, indent=2))
     else:
         _print_summary(result, sys.stdout)
-    _explain_empty(result)
     return 0
 
 
@@ -56,7 +64,7 @@ def _validate(args: argparse.Namespace) -> int:
         try:
             api.compile(path, args.engine, allow_outside=args.allow_outside)
         except IdcSqlError as e:
-            print(f"idc-sql: error: {e.render(spell)}", file=sys.stderr)
+            print_error(e)
             failed += 1
         else:
             print(f"ok  {path}")
@@ -94,3 +102,53 @@ def _schema(args: argparse.Namespace) -> int:
 
     print(json.dumps(json_schema(), indent=2))
     return 0
+
+
+def _values(args: argparse.Namespace) -> int:
+    from .. import api
+
+    spec = api.as_spec(args.spec or {"name": "every-series"}, allow_outside=args.allow_outside)
+    return _grouped(spec, args, args.field, counts=("series",), option="field")
+
+
+def _grouped(
+    spec: Any, args: argparse.Namespace, by: str, counts: tuple[str, ...] = (), option: str = "by"
+) -> int:
+    """A summary by field: a table (or ``--json``, a list of rows) of every value's counts."""
+    from ..groups import COUNTS, by_fields, check_by, groups
+    from ..summary import human_size
+    from ..targets import target
+
+    names = check_by(by_fields(by), target(args.engine), option)
+    result = _execute(spec, args, names)
+    if result is None:
+        return 0
+    found = groups(result, names)
+    shown = counts or COUNTS
+    rows = [{k: row[k] for k in (*names, *shown)} for row in found.as_dicts()]
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    header = [*names, *(c.upper() if c != "size_mb" else "SIZE" for c in shown)]
+    table = [
+        [
+            *(_cell(row[n]) for n in names),
+            *(human_size(row[c]) if c == "size_mb" else f"{row[c]:,}" for c in shown),
+        ]
+        for row in rows
+    ]
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
+    for row in [header, *table]:
+        cells = [
+            v.ljust(w) if i < len(names) else v.rjust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+def _cell(value: Any) -> str:
+    """A value in a table cell: missing said so, characters that are not printable escaped."""
+    from ..errors import printable
+
+    return "(missing)" if value is None else printable(str(value))

@@ -34,6 +34,8 @@ FLAGS = {
     "sign_requests": "--sign-request",
     "state": "--state",
     "wait": "--wait",
+    "by": "--by",
+    "field": "values",  # idc-sql values FIELD
 }
 #: options the command line takes from the environment only
 ENVIRONMENT = {"deadline": "IDC_SQL_BIGQUERY_DEADLINE"}
@@ -58,6 +60,12 @@ def spell(option: Option) -> str:
     return f"{flag} {text}"
 
 
+def print_error(error: Any) -> None:
+    """An error on standard error, a line per problem (a specification may have several)."""
+    for line in error.render(spell).split("\n"):
+        print(f"idc-sql: error: {line}", file=sys.stderr)
+
+
 def _reporter(out: Any = None) -> Any:
     """Notices printed to standard error; a job's progress only on a terminal."""
     from ..settings import Notice
@@ -80,6 +88,8 @@ def _reporter(out: Any = None) -> Any:
                 shown = False
         elif notice.kind == "cancelled":
             print(f"idc-sql: {text}", file=err)
+        elif notice.kind == "warning":
+            print(f"idc-sql: warning: {text}", file=err)
         else:
             print(text, file=err)
 
@@ -104,17 +114,6 @@ def _open_engine(args: argparse.Namespace) -> tuple[Any, Any]:
     }
     report = _reporter()
     return open_engine(args.engine, options, report), report
-
-
-def _explain_empty(result: Any) -> None:
-    """When a cohort selects nothing, say which values no series holds (a value in the
-    wrong case is the usual reason: ``NLST`` for ``nlst``, ``ct`` for ``CT``)."""
-    if sys.stderr is None:
-        return
-    for hint in result.empty_hints():
-        print(
-            f"idc-sql: note: {hint} (values are compared exactly, case included)", file=sys.stderr
-        )
 
 
 def _execute(spec: Any, args: argparse.Namespace, also: tuple[str, ...] = ()) -> Any:

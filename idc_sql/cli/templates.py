@@ -225,7 +225,8 @@ class _Commands:
                 else:
                     api.compile(path, args.engine)
             except IdcSqlError as e:
-                print(f"idc-sql: error: {e.render(self.spell)}", file=sys.stderr)
+                for line in e.render(self.spell).split("\n"):
+                    print(f"idc-sql: error: {line}", file=sys.stderr)
                 failed += 1
             else:
                 print(f"ok  {path}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlglot import exp
 
-from ..errors import EngineError
+from ..errors import EngineError, interrupted
 from ..query import Query
 
 if TYPE_CHECKING:
@@ -151,5 +151,9 @@ class Rows:
         params = {k: v for k, v in self.params.items() if k in used}
         try:
             return how(self.connection.cursor(), sql, params)
-        except duckdb.Error as e:
+        except (duckdb.Error, RuntimeError) as e:
+            if interrupted(e):  # a Ctrl-C while the query ran: said as one
+                raise KeyboardInterrupt from None
+            if not isinstance(e, duckdb.Error):
+                raise
             raise EngineError(f"reading the result of {self.label} failed: {e}") from e

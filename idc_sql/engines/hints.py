@@ -1,8 +1,12 @@
-"""Why a cohort may have come back empty: the values it asks for that no series holds.
+"""Values that match nothing: the values a cohort asks for that no series holds, and ``like``
+patterns written with ``*`` or ``?``. Told on every run (a typo inside a list otherwise vanishes
+silently); they change neither the result nor the exit status.
 
 The values a cohort asks for by equality (``eq``, ``in``, ``in_file``) are looked up in the
 local index; each one no series holds is named, with what it may have meant: the same letters
-in another case, or a close spelling among a field's values when they are few.
+in another case, or a close spelling among a field's values when they are few. A field whose
+index column joins the distinct values of a series' instances with commas
+(:data:`JOINED`) is looked up value by value.
 
 The cost is bounded whatever the number of values: per field, at most :data:`QUERIES_PER_FIELD`
 queries, each returning at most ``FEW + 1`` rows. A field with few values is read whole and
@@ -15,6 +19,8 @@ counted, not named.
 from __future__ import annotations
 
 import difflib
+import json
+import os
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -39,7 +45,7 @@ def value_hints(engine: LocalEngine, plan: Plan) -> list[str]:
     for f, values in _wanted(plan.selection).items():
         reading = engine.target.reading(f)
         assert reading is not None
-        few = _distinct(engine, reading, FEW + 1)
+        few = _few_values(engine, f.name, reading)
         if len(few) <= FEW:
             held = set(few)
             missing = [v for v in values if v not in held]
@@ -61,14 +67,59 @@ def value_hints(engine: LocalEngine, plan: Plan) -> list[str]:
     return hints
 
 
+#: fields the index holds as the comma-joined distinct values of a series' instances
+JOINED = frozenset(
+    {
+        "TransferSyntaxUID",
+        "transfer_syntax_name",
+        "PhotometricInterpretation",
+        "PixelRepresentation",
+    }
+)
+
+
 def _held(reading: exp.Expr) -> exp.Select:
     """The values the index holds for a field (NULL left out)."""
     value = reading.copy()
+    if isinstance(value, exp.Column) and value.name in JOINED:
+        split = exp.func("string_split", value.copy(), exp.Literal.string(","))
+        held = (
+            exp.select(exp.Unnest(expressions=[split]).as_("v", copy=False))
+            .from_("idc_index")
+            .subquery("j", copy=False)
+        )
+        return exp.select(exp.column("v").as_("v", copy=False)).from_(held, copy=False)
     return (
         exp.select(value.as_("v", copy=False))
         .from_("idc_index")
         .where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())), copy=False)
     )
+
+
+def _few_values(engine: LocalEngine, name: str, reading: exp.Expr) -> list[str]:
+    """The distinct values of field ``name`` (sorted), or ``FEW + 1`` of them when it has more:
+    read from the index once, then kept in the cache folder (a file per index package), so that
+    a run costs no scan of the index for a field of few values."""
+    path = engine.cache_dir / "values" / f"idc-index-data-{engine.package_version}.json"
+    key = str(engine.directory)
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        known = cached["fields"] if cached.get("index") == key else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        known = {}
+    values = known.get(name)
+    if isinstance(values, list) and all(isinstance(v, str) for v in values):
+        return values
+    values = _distinct(engine, reading, FEW + 1)
+    try:  # a cache that cannot be written is no failure: the next run reads the index again
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = json.dumps({"index": key, "fields": {**known, name: values}})
+        part = path.with_name(f".{path.name}.{os.getpid()}.part")
+        part.write_text(body, encoding="utf-8")
+        os.replace(part, path)
+    except OSError:
+        pass
+    return values
 
 
 def _distinct(engine: LocalEngine, reading: exp.Expr, limit: int) -> list[str]:
@@ -132,9 +183,21 @@ def _other_cases(
 
 
 def _close(value: str, few: list[str]) -> list[str]:
-    """What ``value`` may have meant among a field's few values."""
+    """What ``value`` may have meant among a field's few values: the same but for case, then
+    for ``-``, ``_`` and spaces (``NSCLC-Radiomics``: ``nsclc_radiomics``), then a close
+    spelling."""
     meant = [c for c in few if c.casefold() == value.casefold()]
-    return meant or difflib.get_close_matches(value, few, n=3, cutoff=0.6)
+    if meant:
+        return meant
+    folded = {_folded(c): c for c in reversed(few)}
+    if _folded(value) in folded:
+        return [folded[_folded(value)]]
+    hits = difflib.get_close_matches(_folded(value), list(folded), n=3, cutoff=0.6)
+    return [folded[h] for h in hits]
+
+
+def _folded(value: str) -> str:
+    return value.casefold().replace("-", "_").replace(" ", "_")
 
 
 def _wanted(selection: Selection) -> dict[Field, list[str]]:
@@ -167,3 +230,21 @@ def _atoms(selection: Selection) -> list[Atom]:
         out += atoms_in(current.where)
         stack.extend(reversed(current.members))
     return out
+
+
+def pattern_warnings(plan: Plan) -> list[str]:
+    """``like`` and ``ilike`` patterns written with ``*`` or ``?`` and without ``%`` or ``_``:
+    those match themselves there, so the pattern probably matches nothing."""
+    out: dict[str, None] = {}
+    for atom in _atoms(plan.selection):
+        for op, arg in atom.ops:
+            if op not in ("like", "ilike") or not isinstance(arg, str):
+                continue
+            if not any(c in arg for c in "*?") or any(c in arg for c in "%_"):
+                continue
+            meant = arg.replace("*", "%").replace("?", "_")
+            out[
+                f"{atom.field.name} {op} {arg!r}: * and ? match themselves in {op}, whose "
+                f"wildcards are % (any text) and _ (one character); did you mean {meant!r}?"
+            ] = None
+    return list(out)

@@ -63,6 +63,8 @@ class LocalEngine:
         directory: Path | None = None,
     ) -> None:
         self.report = report
+        #: where what is worth keeping between runs is kept (the values of few-valued fields)
+        self.cache_dir = (settings or Settings.local()).cache_dir
         self.directory = directory or index_dir()
         self.idc_version, self.package_version = index_release()
         self._registered: dict[str | None, set[str]] = {}

@@ -9,11 +9,12 @@ the engine before planning (:func:`requested_release` says what the specificatio
 from __future__ import annotations
 
 from contextvars import ContextVar
+from functools import partial
 from typing import Any, Literal
 
 from .. import catalog
 from ..catalog import Field
-from ..errors import SpecError, UnknownFieldError, UnsupportedError
+from ..errors import SpecError, UnknownFieldError, UnsupportedError, several
 from ..release import Release
 from ..schema import ELEMENT, LiveSchema, as_number, element
 from ..spec import (
@@ -29,6 +30,7 @@ from ..spec import (
     SetSpec,
     Spec,
     StudyHas,
+    misplaced,
 )
 from ..targets import Target, answering, reading_engines, run_on
 from .files import file_values
@@ -46,6 +48,7 @@ from .nodes import (
     fields_in,
 )
 from .simplify import simplify
+from .survey import survey
 from .values import OPS_BY_KIND, all_numbers, check_value, wrong_op
 
 __all__ = [
@@ -102,8 +105,16 @@ def plan(
     token = _SCHEMA.set(schema if target.can("live_schema") else None)
     try:
         return _plan(spec, target, release, also)
+    except SpecError as first:  # the others too, found by checking each part on its own
+        raise several(
+            [first, *survey(spec, partial(_atom, target=target), _check_column(target))]
+        ) from None
     finally:
         _SCHEMA.reset(token)
+
+
+def _check_column(target: Target) -> Any:
+    return lambda name, where: _column(name, target, where)
 
 
 def _plan(spec: Spec, target: Target, release: Release, also: tuple[str, ...]) -> Plan:
@@ -291,6 +302,9 @@ def _predicate(node: Any, target: Target, instances: Any, where: str) -> Node:
 
 
 def _atom(name: str, condition: Any, target: Target, instances: Any, where: str) -> Atom:
+    top_level = misplaced(name)
+    if top_level is not None:
+        raise SpecError(where, top_level)
     f = _field(name, target, where)
     if isinstance(condition, Ops):
         raw = condition.items()

@@ -51,9 +51,21 @@ def wrong_op(f: Field, op: str, explicit: bool) -> str:
     )
 
 
+#: text fields whose numbers are read from another field, and the form of their text
+IN_NUMBERS = {"PatientAge": ("patient_age_years", "'065Y', '018M', '003W', '010D'")}
+
+
 def check_value(f: Field, op: str, value: Any, where: str) -> Any:
     if op == "is_null":
         return value
+    if f.name in IN_NUMBERS and _numbers(value):
+        twin, form = IN_NUMBERS[f.name]
+        shown = f"{{{op}: {value}}}" if op != "eq" else str(value)
+        raise SpecError(
+            where,
+            f"{f.name} is text in DICOM's form ({form}), not a number; compare ages in "
+            f"years with {twin} (e.g. {twin}: {shown})",
+        )
     if op in ("in", "not_in"):
         if f.kind == "string" and all(type(v) is str for v in value):
             return tuple(value)  # a long list of text, checked at the speed of a loop in C
@@ -129,3 +141,8 @@ def _check_regex(pattern: str, where: str) -> None:
         raise SpecError(
             where, f"invalid regular expression {pattern!r} (RE2 syntax): {reason}"
         ) from None
+
+
+def _numbers(value: Any) -> bool:
+    values = value if isinstance(value, list | tuple) else [value]
+    return any(isinstance(v, int | float) and not isinstance(v, bool) for v in values)

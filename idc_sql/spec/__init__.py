@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from ..errors import SpecError
 from .files import ValueFile
-from .keys import FILE_OPERATORS, NODE_KEYS, OPERATORS, SET_KEYS
+from .keys import FILE_OPERATORS, NODE_KEYS, OPERATORS, SET_KEYS, misplaced
 from .loading import digest, load_spec, parse_spec, source_files
 from .messages import explain
 from .models import (
@@ -78,6 +78,7 @@ __all__ = [
     "explain",
     "json_schema",
     "load_spec",
+    "misplaced",
     "parse_spec",
     "source_files",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import Option, SpecError
+from ..errors import Option, SpecError, several
 from .files import ValueFile, kind_of, read_values
 from .keys import FILE_OPERATORS
 from .limits import (
@@ -222,8 +222,8 @@ def _validate(data: Any, origin: str) -> Spec:
     try:
         return _SpecRoot.model_validate(data).root
     except ValidationError as e:
-        location, message = explain(e, data)
-        raise SpecError(join(origin, location), message) from None
+        problems = [SpecError(join(origin, at), message) for at, message in explain(e, data)]
+        raise several(problems) from None
     except SpecError as e:  # a limit, checked before validation (see limits.check_spec)
         raise SpecError(join(origin, e.location), e.message) from None
 

@@ -7,27 +7,35 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .keys import NODE_KEYS, OPERATOR_OPTIONS, OPERATORS, SET_KEYS
+from .keys import NODE_KEYS, OPERATOR_OPTIONS, OPERATORS, SET_KEYS, TOP_LEVEL_KEYS
 from .models import NAME_PATTERN, CohortSpec, SetSpec
 
 
-def explain(error: ValidationError, data: Any) -> tuple[str, str]:
-    """The place and a plain message for the first error Pydantic found in ``data``.
+def explain(error: ValidationError, data: Any) -> list[tuple[str, str]]:
+    """The place and a plain message of each problem Pydantic found in ``data``, in order.
 
-    Errors that share a place are the alternatives of one union: they are told as one.
+    Errors that share a place are the alternatives of one union: they are told as one; so are
+    errors at a place that another error's place goes deeper into (the alternatives of a union
+    that did not get as far).
     """
     located = [(e, *_locate(e["loc"], data)) for e in error.errors(include_url=False)]
-    deepest = max(len(path) for _, path, _ in located)
-    first, path, parent = next(x for x in located if len(x[1]) == deepest)
-    misspelt = _misspelt_node(path)
-    if misspelt is not None:
-        return misspelt
-    group = [e for e, p, _ in located if p == path]
-    message = _union_message(group, path) if len(group) > 1 else _message(first, path, parent)
-    others = len({tuple(p) for _, p, _ in located}) - 1
-    if others:
-        message += f" (and {others} more problem{'s' if others > 1 else ''})"
-    return _format_loc(path), message
+    places = [tuple(path) for _, path, _ in located]
+    deeper = {p[:i] for p in places for i in range(len(p))}
+    problems: list[tuple[str, str]] = []
+    done: set[tuple[str | int, ...]] = set()
+    for first, path, parent in located:
+        place = tuple(path)
+        if place in done or place in deeper:
+            continue
+        done.add(place)
+        misspelt = _misspelt_node(path)
+        if misspelt is not None:
+            problems.append(misspelt)
+            continue
+        group = [e for e, p, _ in located if p == path]
+        message = _union_message(group, path) if len(group) > 1 else _message(first, path, parent)
+        problems.append((_format_loc(path), message))
+    return problems
 
 
 def _misspelt_node(path: list[str | int]) -> tuple[str, str] | None:
@@ -140,13 +148,22 @@ def _message(error: Any, loc: list[str | int], parent: Any) -> str:
         return f"{key!r} is required"
     if kind == "predicate":
         if isinstance(value, Mapping) and any(k in value for k in NODE_KEYS):
+            top = [k for k in value if k in TOP_LEVEL_KEYS]
+            hint = (
+                f" ({', '.join(map(repr, top))} belong{'s' if len(top) == 1 else ''} to the "
+                "specification's top level, beside name: move it out of where)"
+                if top
+                else ""
+            )
             return (
                 "a predicate has exactly one of all, any, not, study_has, patient_has, "
-                f"segmented_by and nothing beside it; got keys {', '.join(map(str, value))}"
+                f"segmented_by and nothing beside it; got keys {', '.join(map(str, value))}{hint}"
             )
         return f"a predicate is a mapping (e.g. {{Modality: CT}}), got {describe(value)}"
     if kind in ("too_short", "too_long") and key == "between":
         return f"between takes two values [low, high], got {len(value)}"
+    if kind == "too_short" and key in SET_KEYS:
+        return f"{key} combines at least 2 cohorts, got {len(value)}"
     if kind == "too_short":
         return "must not be empty" if not value else error["msg"].lower()
     if kind == "string_pattern_mismatch" and key == "name":

@@ -167,6 +167,38 @@ def test_interrupted_download_resumes(moto_s3: MotoS3, tmp_path: Path) -> None:
     assert on_disk(dest) == expected_files(series, stored)
 
 
+def test_ctrl_c_while_downloading(moto_s3: MotoS3, tmp_path: Path) -> None:
+    series = real_series(150, 1500)
+    stored = store(moto_s3, series)
+    dest = tmp_path / "dest"
+    args = [
+        sys.executable,
+        "-m",
+        "idc_sql.cli",
+        "download",
+        str(manifest(tmp_path / "m.s5cmd", series)),
+        "--dest",
+        str(dest),
+        "--endpoint-url",
+        moto_s3.endpoint,
+        "--workers",
+        "1",
+    ]
+    env = moto_s3.env()
+    assert_offline_env(env, moto_s3.endpoint)
+    with subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        while not any(dest.rglob("*.dcm")) and proc.poll() is None:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err.decode()) == (130, "idc-sql: interrupted\n")
+    assert not _working_in(dest), "s5cmd outlived the command"
+    expected = expected_files(series, stored)
+    kept = on_disk(dest)
+    assert 0 < len(kept) < len(expected)
+    assert {name: expected.get(name) for name in kept} == kept  # whole files only
+
+
 def test_missing_objects_are_reported_by_series(moto_s3: MotoS3, tmp_path: Path) -> None:
     complete = real_series(2, 1040)
     short = real_series(1, 1020, instances=(3, 3), max_mb=1.5)
