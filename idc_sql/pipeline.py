@@ -138,7 +138,12 @@ def run(
         params=compiled.params,
         estimate_bytes=decision.estimate_bytes,
     )
-    return CohortResult(rows, compiled.columns, provenance, _hints(engine, p))
+    result = CohortResult(rows, compiled.columns, provenance, _hints(engine, p))
+    if p.licenses:  # the specification's licenses, before anything is written
+        from .citations.contract import enforce
+
+        enforce(result, p.licenses)
+    return result
 
 
 def guarded(
