@@ -221,3 +221,11 @@ def test_the_command_line_names_the_misspelt_license(tmp_path: Path) -> None:
             "idc-sql: error: c.yaml: licenses[1]: 'cc by 3.0' is not a license IDC uses; "
             "did you mean 'CC BY 3.0'? "
         ), (command, done.stderr)
+
+
+def test_a_diff_holds_the_newer_release_to_the_licenses() -> None:
+    with pytest.raises(LicenseError) as caught:
+        idc_sql.diff(_spec(["CC BY 4.0"]), 24, 25)
+    assert caught.value.found == _direct(MIXED, ["CC BY 4.0"])
+    allowed = ["CC BY 4.0", "CC BY 3.0", "CC BY-NC 3.0", "CC BY-NC 4.0"]
+    assert idc_sql.diff(_spec(allowed), 24, 25).after.label == "v25"

@@ -11,6 +11,7 @@ from sqlglot import exp
 from ..errors import LicenseError
 
 if TYPE_CHECKING:
+    from ..engines.base import Rows
     from ..plan.licenses import Licenses
     from ..result import CohortResult
 
@@ -18,13 +19,16 @@ if TYPE_CHECKING:
 SHOWN = 8
 
 
-def enforce(result: CohortResult, declared: tuple[Licenses, ...]) -> None:
-    """Raise :class:`LicenseError` when ``result`` holds a series under a license that one of
-    ``declared`` does not allow; the message names each such license with its series and
-    collections (a missing license counts as one no list allows)."""
+def enforce(
+    result: CohortResult | Rows, declared: tuple[Licenses, ...], where: exp.Expr | None = None
+) -> None:
+    """Raise :class:`LicenseError` when ``result`` (or those of its rows ``where`` selects)
+    holds a series under a license that one of ``declared`` does not allow; the message names
+    each such license with its series and collections (a missing license counts as one no list
+    allows)."""
     if not declared:
         return
-    counts = _by_license_and_collection(result)
+    counts = _by_license_and_collection(result, where)
     for licenses in declared:
         refused: dict[str | None, dict[str, int]] = defaultdict(dict)
         for license, collection, n in counts:
@@ -34,7 +38,9 @@ def enforce(result: CohortResult, declared: tuple[Licenses, ...]) -> None:
             raise _error(licenses, refused, sum(n for _, _, n in counts))
 
 
-def _by_license_and_collection(result: CohortResult) -> list[tuple[str | None, str, int]]:
+def _by_license_and_collection(
+    result: CohortResult | Rows, where: exp.Expr | None
+) -> list[tuple[str | None, str, int]]:
     rows = result.query.copy()
     if rows.args.get("limit") is None:
         rows.set("order", None)  # order matters to a limit only
@@ -44,6 +50,8 @@ def _by_license_and_collection(result: CohortResult) -> list[tuple[str | None, s
         .from_(rows.subquery("cohort"))
         .group_by(*(k.copy() for k in key))
     )
+    if where is not None:
+        query = query.where(where)
     return [(lic, coll, int(n)) for lic, coll, n in result.fetch(query)]
 
 
