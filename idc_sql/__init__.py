@@ -22,6 +22,7 @@ __all__ = [
     "Engine",
     "Estimate",
     "IdcSqlError",
+    "LicenseError",
     "Notice",
     "SetSpec",
     "Settings",
@@ -86,6 +87,7 @@ _LAZY = {
     "Summary": "summary",
     "IdcSqlError": "errors",
     "SpecError": "errors",
+    "LicenseError": "errors",
     "UnsupportedError": "errors",
     "Template": "templates.model",
     "TemplateResult": "templates.result",
@@ -116,7 +118,7 @@ if TYPE_CHECKING:
     from .compiler import Compiled
     from .downloads import download
     from .engines.base import Engine
-    from .errors import IdcSqlError, SpecError, UnsupportedError
+    from .errors import IdcSqlError, LicenseError, SpecError, UnsupportedError
     from .indexes.build import BuiltIndex
     from .manifests_in import inspect_manifest
     from .pipeline import Estimate

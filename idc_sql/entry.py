@@ -4,18 +4,43 @@ while its modules load ends like one at any later moment: ``idc-sql: interrupted
 
 from __future__ import annotations
 
+# pydantic-core (Rust) imports datetime's C API as it loads, and a Ctrl-C that lands inside
+# that import makes it panic, with a message on standard error that nothing can take back:
+# loaded here first, it is found already there
+import datetime  # noqa: F401
 import os
+import signal
 import sys
+from types import FrameType
 
 
 def console() -> None:
-    """Load the command and run it (see :func:`idc_sql.cli.console`)."""
+    """Load the command and run it (see :func:`idc_sql.cli.console`).
+
+    A Ctrl-C is noted as it arrives, and then raised as Python does: an extension module that
+    is loading when it arrives may turn it into an error of its own (pydantic-core's Rust
+    start-up gives a ``PanicException``, which is no ``Exception``), and any failure after a
+    Ctrl-C is the interruption."""
+    seen: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored
+        signal.signal(signal.SIGINT, note)
     try:
         from .cli import console as command
 
         command()
     except KeyboardInterrupt:  # while loading, or after the command's own handler
         interrupted()
+    except SystemExit:
+        raise
+    except BaseException:
+        if seen:
+            interrupted()
+        raise
 
 
 def interrupted() -> None:

@@ -198,6 +198,19 @@ def several(problems: list[SpecError]) -> SpecError:
     return SpecProblems(shown, more)
 
 
+class LicenseError(SpecError):
+    """A cohort holds series under a license its specification's ``licenses`` does not allow.
+
+    Exit status 2, as for the cost guard's refusal: nothing was written, and the specification
+    (its ``where`` or its ``licenses``) decides.
+    """
+
+    def __init__(self, location: str, *message: Piece, found: Any = None) -> None:
+        super().__init__(location, *message)
+        #: each license refused: (license or None, series, collections)
+        self.found = found
+
+
 class EngineError(IdcSqlError):
     """An engine failed while running a query."""
 

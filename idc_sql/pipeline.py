@@ -144,7 +144,12 @@ def run(
     warnings = (*values, *pattern_warnings(p))
     for text in warnings:  # a typo inside a list would otherwise vanish without a word
         (report or engine.report)(Notice("warning", (text,)))
-    return CohortResult(rows, compiled.columns, provenance, lambda: values, warnings)
+    result = CohortResult(rows, compiled.columns, provenance, lambda: values, warnings)
+    if p.licenses:  # the specification's licenses, before anything is written
+        from .citations.contract import enforce
+
+        enforce(result, p.licenses)
+    return result
 
 
 def guarded(

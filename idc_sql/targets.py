@@ -18,11 +18,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
 from .errors import Option, UsageError
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from .catalog import Builder, Field
 
 #: the BigQuery project that holds IDC's public datasets
@@ -106,10 +106,14 @@ class Target:
 
 
 def _local_table(name: str, dataset: str, project: str, schema: str | None) -> exp.Table:
+    from sqlglot import exp
+
     return exp.table_(name, db=schema)
 
 
 def _bigquery_table(name: str, dataset: str, project: str, schema: str | None) -> exp.Table:
+    from sqlglot import exp
+
     return exp.table_(name, db=dataset, catalog=project, quoted=True)
 
 
@@ -119,16 +123,34 @@ def _local_lacks(f: Field) -> str:
     return "is a per-instance DICOM attribute the local index does not carry"
 
 
+def _local_in(value: exp.Expr, values: exp.Expr) -> exp.Expr:
+    from sqlglot import exp
+
+    return exp.ArrayContains(this=values, expression=value)
+
+
+def _local_row_order() -> exp.Expr:
+    from sqlglot import exp
+
+    return exp.column("file_row_number")
+
+
 def _bigquery_in(value: exp.Expr, values: exp.Expr) -> exp.Expr:
+    from sqlglot import exp
+
     return exp.In(this=value, unnest=exp.Unnest(expressions=[values]))
 
 
 def _unnested(values: exp.Expr, alias: exp.TableAlias) -> exp.Select:
+    from sqlglot import exp
+
     rows = exp.Unnest(expressions=[values], alias=alias)
     return exp.select(exp.column(LIST_COLUMN)).from_(rows, copy=False)
 
 
 def _local_list_rows(values: exp.Expr) -> exp.Select:
+    from sqlglot import exp
+
     # UNNEST($p) AS _list(_v): the local engine binds such a list as a table of its own
     # (see engines.lists), found by this alias
     alias = exp.TableAlias(
@@ -138,6 +160,8 @@ def _local_list_rows(values: exp.Expr) -> exp.Select:
 
 
 def _bigquery_list_rows(values: exp.Expr) -> exp.Select:
+    from sqlglot import exp
+
     # BigQuery names an UNNEST's element by a column alias: UNNEST(@p) AS _v
     return _unnested(values, exp.TableAlias(columns=[exp.to_identifier(LIST_COLUMN)]))
 
@@ -150,13 +174,13 @@ TARGETS: Mapping[str, Target] = {
         series_source="idc_index",
         grouped=False,
         read=lambda f: f.local,
-        in_list=lambda value, values: exp.ArrayContains(this=values, expression=value),
+        in_list=_local_in,
         list_rows=_local_list_rows,
         like_escape=True,
         # idc_index.parquet is written in the canonical order (idc_index.sql ends with
         # ORDER BY collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID; a test checks
         # it), so its row number sorts without reading the UID strings.
-        row_order=lambda: exp.column("file_row_number"),
+        row_order=_local_row_order,
         capabilities=frozenset({"value_hints"}),
         options=("index_dir",),
         table_of=_local_table,

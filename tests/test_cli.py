@@ -449,7 +449,9 @@ ALLOWED_OPERATORS = (
     "eq, ne, in, not_in, in_file, not_in_file, lt, lte, gt, gte, between, like, ilike, regex, "
     "is_null, contains, column"
 )
-ALLOWED_KEYS = "name, description, idc_version, columns, order_by, limit, instances, where"
+ALLOWED_KEYS = (
+    "name, description, idc_version, columns, order_by, limit, licenses, instances, where"
+)
 YAML_BOOLEANS = "(YAML reads yes/no/on/off/true/false as booleans: quote the value)"
 INSTANCE_LOCAL = (
     "is a per-instance DICOM attribute the local index does not carry; "

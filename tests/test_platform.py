@@ -4,6 +4,8 @@ the engine tables, and a library that never prints."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,26 @@ def test_the_library_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixtur
     with pytest.raises(idc_sql.IdcSqlError):
         idc_sql.run({"name": "x", "idc_version": 26})
     assert capsys.readouterr() == ("", "")
+
+
+def test_the_command_line_starts_light() -> None:
+    """The command line's parser and a download of a manifest, up to starting s5cmd, load no
+    sqlglot, DuckDB or Pydantic: a download starts as soon as s5cmd can (the benchmark
+    compares it with s5cmd alone)."""
+    code = (
+        "import sys\n"
+        "import idc_sql.cli, idc_sql.downloads, idc_sql.manifests_in\n"
+        "idc_sql.cli._parser()\n"
+        "print(sorted(m for m in ('sqlglot', 'duckdb', 'pydantic', 'pyarrow') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_format_names_are_the_writers() -> None:
+    from idc_sql import formats, writers
+
+    assert formats.FORMATS == writers.FORMATS
+    assert writers.DEFAULT_LAYOUT == formats.DEFAULT_LAYOUT

@@ -64,13 +64,13 @@ PARSE_ERRORS: dict[str, tuple[Any, str, str]] = {
         {"name": "x", "wher": {"Modality": "CT"}},
         "wher",
         "unknown key 'wher'; did you mean where? (allowed: name, description, idc_version, "
-        "columns, order_by, limit, instances, where)",
+        "columns, order_by, limit, licenses, instances, where)",
     ),
     "unknown-set-key": (
         {"name": "x", "union": ["a.yaml", "b.yaml"], "where": {"Modality": "CT"}},
         "where",
         "unknown key 'where' (allowed: name, description, idc_version, columns, order_by, "
-        "limit, union, intersect, except)",
+        "limit, licenses, union, intersect, except)",
     ),
     "boolean-value": (
         {"name": "x", "where": {"all": [{"Modality": "CT"}, {"PatientSex": True}]}},

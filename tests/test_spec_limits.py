@@ -162,7 +162,7 @@ def test_list_at_and_past_the_limit(key: str) -> None:
     assert (error.location, error.message) == (f"where.any[0].SeriesInstanceUID.{key}", TOO_LONG)
 
 
-@pytest.mark.parametrize("key", ["columns", "order_by"])
+@pytest.mark.parametrize("key", ["columns", "order_by", "licenses"])
 def test_other_lists_past_the_limit(key: str) -> None:
     error = refused({"name": "x", key: ["Modality"] * (MAX_LIST + 1)})
     assert (error.location, error.message) == (key, TOO_LONG)

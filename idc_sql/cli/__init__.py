@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..clouds import CLOUDS
 from ..errors import IdcSqlError, interrupted
+from ..formats import DEFAULT_LAYOUT, FORMATS
 from ..targets import DEFAULT, TARGETS
-from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
 from . import common, files, indexes
 from . import refresh as refresh_commands
 from .commands import _compile, _count, _fields, _schema, _validate, _values
@@ -271,9 +272,10 @@ def _run(args: argparse.Namespace) -> int:
     if output != "-":
         print(f"wrote {target.shown} ({fmt}, {result.summary.series:,} series)", file=report)
         if fmt == "s5cmd" and result.summary.series:
+            from ..writers import CLOUDS as WRITER_CLOUDS
             from ..writers.s5cmd import download_command
 
-            cloud = CLOUDS[args.cloud or "aws"]
+            cloud = WRITER_CLOUDS[args.cloud or "aws"]
             print(f"download: {download_command(header_safe(output), cloud)}", file=report)
     return 0
 

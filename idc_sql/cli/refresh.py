@@ -14,9 +14,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ..clouds import CLOUDS
 from ..errors import IdcSqlError, Option, UsageError
+from ..formats import DEFAULT_LAYOUT, FORMATS
 from ..summary import human_size
-from ..writers import CLOUDS, DEFAULT_LAYOUT, FORMATS
 from .common import _open_engine, spell
 
 #: ``refresh``'s exit status when a cohort recorded a new snapshot
@@ -27,7 +28,7 @@ BUSY = 75
 
 def add_parsers(sub: Any, engine_arg: Callable[..., None]) -> None:
     """The two commands' parsers, added to ``sub`` (``engine_arg`` adds the engine options)."""
-    from ..history.refresh import DEFAULT_WAIT
+    from ..history.state import DEFAULT_WAIT
 
     ref = sub.add_parser(
         "refresh",

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import IdcSqlError, UsageError
+from ..formats import FORMATS
 from ..targets import TARGETS
-from ..writers import FORMATS
 
 Handler = Callable[[argparse.Namespace], int]
 

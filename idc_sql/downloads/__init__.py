@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..clouds import CLOUDS, DEFAULT_CLOUD, DEFAULT_RETRIES, DEFAULT_TIMEOUT, Cloud
 from ..cost import size
 from ..errors import IncompleteDownload, Option, UsageError
-from ..manifests_in import Manifest, Series, names_a_spec, read_manifest, resolve
+from ..manifests_in import Entry, Manifest, Series, names_a_spec, read_manifest, resolve
 from ..settings import Notice, Reporter, silent
 from .disk import OnDisk, look, sweep
 from .items import Item, first_entries, from_manifest, from_source
@@ -190,15 +190,18 @@ def _transfer(
     transfer: Transfer,
     progress: Progress,
     tick: Callable[[], None] | None = None,
+    started: Callable[[], None] | None = None,
 ) -> Outcome:
     if not steps:
+        if started is not None:
+            started()
         return Outcome()
     from ..outputs.signals import _intercepting
 
     dest.mkdir(parents=True, exist_ok=True)
     with _intercepting():  # SIGTERM and SIGHUP end s5cmd too, then the command
         commands = [s.command() for s in steps]
-        outcome = transfer.run(commands, dest, progress.add, tick or progress.tick)
+        outcome = transfer.run(commands, dest, progress.add, tick or progress.tick, started)
     progress.finish()
     return outcome
 
@@ -224,7 +227,7 @@ def _fetch_fresh(
 ) -> tuple[Plan, Outcome, Progress]:
     """Download every series of ``manifest`` into its own (new) folder while the index says
     what each must hold; then the plan it amounts to."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     entries = first_entries(manifest)[0]
     steps = [
@@ -237,24 +240,32 @@ def _fetch_fresh(
     ]
     progress = Progress(report, {u: (None, None) for u in entries})
     with ThreadPoolExecutor(1) as pool:
-        known = pool.submit(resolve, list(entries), engine)
+        # the index is read once s5cmd runs: reading it before would hold up s5cmd's start
+        known: list[Future[dict[str, Series]]] = []
+
+        def started() -> None:
+            known.append(pool.submit(resolve, list(entries), engine))
 
         def tick() -> None:
-            if not progress.totals and known.done() and known.exception() is None:
-                found = known.result()
-                progress.expect({u: _known(found.get(u)) for u in entries})
+            ready = known and known[0].done() and known[0].exception() is None
+            if not progress.totals and ready:
+                found = known[0].result()
+                progress.expect({u: _known(found.get(u), e) for u, e in entries.items()})
             progress.tick()
 
-        outcome = _transfer(steps, dest, transfer, progress, tick)
-        found = from_manifest(manifest, cloud, engine, known=known.result())
+        outcome = _transfer(steps, dest, transfer, progress, tick, started)
+        found = from_manifest(manifest, cloud, engine, known=known[0].result())
     for note in found.notes:
         report(Notice("note", (note,)))
     final = [Step(item, OnDisk(0, 0), "absent") for item in found.items]
     return Plan(dest, transfer.endpoint, final, found.notes, found.problems), outcome, progress
 
 
-def _known(series: Series | None) -> tuple[int | None, int | None]:
-    return (None, None) if series is None else (series.instances, series.size_bytes)
+def _known(series: Series | None, entry: Entry) -> tuple[int | None, int | None]:
+    """The files and bytes a series holds: as the index says, else as its line says."""
+    if series is None:
+        return (entry.instances, entry.size_bytes)
+    return (series.instances, series.size_bytes)
 
 
 def download(source: Any, dest: str | Path, **options: Any) -> list[Path]:

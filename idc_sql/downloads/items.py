@@ -44,14 +44,25 @@ class Item:
     origin: str
     #: what the index says of it (None: a series the installed index does not know)
     series: Series | None
+    #: what the manifest says it holds (a manifest-json's instance_count and size_bytes),
+    #: for what the index does not say
+    declared: tuple[int | None, int | None] = (None, None)
 
     @property
     def instances(self) -> int | None:
-        return None if self.series is None else self.series.instances
+        if self.series is not None and self.series.instances is not None:
+            return self.series.instances
+        return self.declared[0]
 
     @property
     def size_bytes(self) -> int | None:
-        return None if self.series is None else self.series.size_bytes
+        return self.declared[1] if self.series is None else self.series.size_bytes
+
+    @property
+    def known(self) -> bool:
+        """Whether what a complete download of it holds is known (the index says, or the
+        manifest gives its instance count and size)."""
+        return self.series is not None or None not in self.declared
 
     @property
     def tolerance(self) -> int:
@@ -135,12 +146,22 @@ def from_manifest(
             )
         else:
             folder = default_folder(uuid, None, None, None, None)
-        items.append(Item(uuid, bucket, folder, f"line {entry.line}", series))
-    unknown = sum(1 for i in items if i.series is None)
+        holds = (entry.instances, entry.size_bytes)
+        items.append(Item(uuid, bucket, folder, f"line {entry.line}", series, holds))
+    unknown = [i for i in items if i.series is None]
     if unknown:
+        unchecked = sum(1 for i in unknown if i.size_bytes is None)
+        how = (
+            "checked only for having files"
+            if unchecked == len(unknown)
+            else "checked against what the manifest says they hold"
+            if not unchecked
+            else f"checked against what the manifest says they hold ({unchecked:,} only for "
+            "having files)"
+        )
         notes.append(
-            f"{unknown:,} series are in no release of the installed index: they "
-            "are downloaded as listed, and checked only for having files"
+            f"{len(unknown):,} series are in no release of the installed index: they "
+            f"are downloaded as listed, and {how}"
         )
     declared = manifest.header.series
     if declared is not None and declared != len(manifest.entries):

@@ -106,15 +106,16 @@ class Transfer:
         cwd: Path,
         on_object: Callable[[str, int], None],
         tick: Callable[[], None],
+        started: Callable[[], None] | None = None,
     ) -> Outcome:
         """Run ``commands`` (s5cmd command lines) in ``cwd``; ``on_object(uuid, size)`` for
-        each file written, ``tick()`` a few times a second."""
+        each file written, ``tick()`` a few times a second, ``started()`` once s5cmd runs."""
         binary = s5cmd_binary()
         fd, name = tempfile.mkstemp(prefix="idc-sql-", suffix=".s5cmd")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.writelines(f"{c}\n" for c in commands)
-            return self._watch(self.argv(binary, Path(name)), cwd, on_object, tick)
+            return self._watch(self.argv(binary, Path(name)), cwd, on_object, tick, started)
         finally:
             os.unlink(name)
 
@@ -124,6 +125,7 @@ class Transfer:
         cwd: Path,
         on_object: Callable[[str, int], None],
         tick: Callable[[], None],
+        started: Callable[[], None] | None = None,
     ) -> Outcome:
         outcome = Outcome()
         lines: queue.Queue[bytes | None] = queue.Queue()
@@ -144,6 +146,8 @@ class Transfer:
         for reader in readers:
             reader.start()
         try:
+            if started is not None:
+                started()
             open_streams, last, seen = 2, time.monotonic(), _io_read(proc.pid)
             while open_streams:
                 try:

@@ -36,7 +36,7 @@ def state(item: Item, on_disk: OnDisk) -> str:
     """``complete``, ``partial`` or ``absent``: what a download must still do for ``item``."""
     if on_disk.files == 0:
         return "absent"
-    return "complete" if not shortfall(item, on_disk) and item.series is not None else "partial"
+    return "complete" if item.known and not shortfall(item, on_disk) else "partial"
 
 
 def shortfall(item: Item, on_disk: OnDisk) -> list[str]:

@@ -193,7 +193,7 @@ def diff(
     report = report or engine.report
     carried = tuple(dict.fromkeys((*ORDER, *VERSIONED[:3], *also)))
     _, a = prepare(at_release(spec, before), engine, also=carried)
-    _, b = prepare(at_release(spec, after), engine, also=carried)
+    plan_b, b = prepare(at_release(spec, after), engine, also=carried)
     if a.release.number is not None and a.release.number == b.release.number:
         raise UsageError(
             f"both releases are {a.release.label}: a diff compares two different releases"
@@ -207,6 +207,11 @@ def diff(
     # not materialized: counts and collections are read in one pass, and each manifest
     # reads only its series (a table of every series would cost twice the memory of the join)
     rows = engine.execute(query)
+    if plan_b.licenses:  # the cohort at the newer release holds to the spec's licenses
+        from ..citations.contract import enforce
+
+        gone = exp.EQ(this=exp.column("change"), expression=exp.Literal.string("removed"))
+        enforce(rows, plan_b.licenses, exp.Not(this=gone))
     return Diff(
         cohort=spec.name,
         before=a.release,

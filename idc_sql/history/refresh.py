@@ -26,7 +26,7 @@ from ..release import Release
 from ..settings import Notice
 from . import snapshot
 from .diff import at_release
-from .state import State, snapshot_name
+from .state import DEFAULT_WAIT, State, snapshot_name
 
 if TYPE_CHECKING:
     from ..engines.base import Engine, Rows
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from .diff import Diff
     from .state import Entry
 
-#: how long a refresh waits for another one of the same state, in seconds
-DEFAULT_WAIT = 60.0
 #: the files of a snapshot folder, in the order they are written
 FILES = ("snapshot.parquet", "added.csv", "revised.csv", "removed.csv", "fetch.s5cmd")
 SUMMARY = "changes.txt"

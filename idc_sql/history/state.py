@@ -45,6 +45,8 @@ LOCK = ".lock"
 SNAPSHOT_NAME = re.compile(r"(\d{3,})-v(\d+)-([0-9a-f]{16})")
 #: how often a refresh that waits for the lock tries again, in seconds
 POLL = 0.1
+#: how long a refresh waits for another one of the same state, in seconds
+DEFAULT_WAIT = 60.0
 
 
 def snapshot_name(sequence: int, release: int, digest: str) -> str:

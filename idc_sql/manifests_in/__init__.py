@@ -8,15 +8,8 @@ query for every line), :mod:`.inspect` reports counts, size, releases and unreso
 from __future__ import annotations
 
 from .inspect import Inspection, Unresolved, inspect
-from .parse import (
-    Entry,
-    Header,
-    Manifest,
-    Unreadable,
-    names_a_spec,
-    parse_text,
-    read_manifest,
-)
+from .parse import Entry, Header, Manifest, Unreadable, parse_text
+from .reading import names_a_spec, read_manifest
 from .resolve import Series, resolve
 
 #: :func:`inspect` under the name the package ``idc_sql`` gives it

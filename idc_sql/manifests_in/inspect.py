@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cost import size
-from .parse import Entry, Manifest, read_manifest
+from .parse import Entry, Manifest
+from .reading import read_manifest
 from .resolve import Series, resolve
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ class Inspection:
         m = self.manifest
         return {
             "manifest": m.name,
+            "form": m.form,
             "index": self.index,
             "installed_release": self.installed,
             "lines": m.lines,
@@ -159,8 +161,9 @@ class Inspection:
         """The report for people; at most ``limit`` unresolved lines are spelled out."""
         m = self.manifest
         series_lines = len(m.entries) + len(m.unreadable)
+        form = "manifest-json, " if m.form == "manifest-json" else ""
         out = [
-            f"{m.name}: {m.lines:,} lines, {series_lines:,} naming series, "
+            f"{m.name}: {form}{m.lines:,} lines, {series_lines:,} naming series, "
             f"{m.comments:,} comments (checked against {self.index}, IDC v{self.installed})"
         ]
         h = m.header

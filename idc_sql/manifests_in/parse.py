@@ -8,6 +8,9 @@ The forms read, one a line (blank lines and ``#`` comments aside):
 * ``s3://<bucket>/<crdc_series_uuid>/*``: a series URL alone (idc_index's ``series_aws_url``);
 * ``<crdc_series_uuid>``: a bare series version id.
 
+A manifest-json document (idc-sql's ``--format manifest-json``) is read by
+:mod:`.json_manifest`; :mod:`.reading` reads a file as one or the other.
+
 Any other line is kept with the reason it could not be read, so that a report can name it.
 The comment header idc-sql writes (``# IDC version: v25 (...)``, ``# spec digest: ...``,
 ``# series: N ...``, ``# size: ... (X MB)``) is read into :class:`Header`.
@@ -29,10 +32,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
-
-from ..errors import UsageError
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 UUID = re.compile(_UUID)
@@ -63,6 +63,9 @@ class Entry(NamedTuple):
     bucket: str | None = None
     #: where the line puts the series' files (None: it does not say)
     destination: str | None = None
+    #: what the manifest says the series holds (manifest-json; None: it does not say)
+    instances: int | None = None
+    size_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,29 +98,8 @@ class Manifest:
     entries: tuple[Entry, ...]
     unreadable: tuple[Unreadable, ...]
     header: Header = field(default_factory=Header)
-
-
-#: file suffixes read as cohort specifications rather than manifests
-SPEC_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def names_a_spec(source: object) -> bool:
-    """Whether ``source`` (a path, or a specification object or mapping) is a cohort
-    specification rather than a manifest: a path is one by its suffix."""
-    if isinstance(source, str | Path):
-        return Path(source).suffix.lower() in SPEC_SUFFIXES
-    return True
-
-
-def read_manifest(path: str | Path) -> Manifest:
-    """Read the manifest at ``path`` (any of the forms above)."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise UsageError(f"cannot read the manifest {path}: {e.strerror or e}") from None
-    if b"\0" in data[:4096]:
-        raise UsageError(f"{path} is not a text file: a manifest lists one series a line")
-    return parse_text(data.decode("utf-8", errors="replace"), str(path))
+    #: ``text`` (a line per series) or ``manifest-json``
+    form: str = "text"
 
 
 def parse_text(text: str, name: str = "manifest") -> Manifest:

@@ -16,11 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlglot import exp
-
-from ..query import Query
-
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from ..engines.local import LocalEngine
 
 #: what a size rounded to 0.01 MB may be off by, in bytes
@@ -68,6 +66,7 @@ def resolve(
     ``places`` reads PatientID, StudyInstanceUID and SeriesInstanceUID too (for a layout).
     """
     from ..engines.local import LocalEngine
+    from ..query import Query
 
     wanted = sorted(set(uuids))
     if not wanted:
@@ -89,6 +88,8 @@ def resolve(
 
 def _query(installed: int, places: bool) -> exp.Expr:
     """Rows in the order of :class:`Series`' fields."""
+    from sqlglot import exp
+
     col = exp.column
     wanted = exp.select(exp.Unnest(expressions=[exp.Placeholder(this="uuids")]))
 

@@ -34,6 +34,7 @@ from ..spec import (
 )
 from ..targets import Target, answering, reading_engines, run_on
 from .files import file_values
+from .licenses import declared
 from .nodes import (
     DEFAULT_ORDER,
     And,
@@ -129,6 +130,9 @@ def _plan(spec: Spec, target: Target, release: Release, also: tuple[str, ...]) -
         dup = next(c.name for i, c in enumerate(columns) if c in columns[:i])
         raise SpecError(_loc(where, "columns"), f"{dup} is listed twice")
     extra: list[Field] = []
+    licenses = declared(spec)
+    if licenses:  # what the cohort holds is checked once it has run
+        also = (*also, "license_short_name")
     for name in also:
         f = catalog.field(name)
         if f.name not in seen:
@@ -141,6 +145,7 @@ def _plan(spec: Spec, target: Target, release: Release, also: tuple[str, ...]) -
         selection=selection,
         columns=columns,
         extra_columns=tuple(extra),
+        licenses=licenses,
     )
 
 

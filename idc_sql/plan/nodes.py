@@ -10,6 +10,7 @@ from ..catalog import Field
 if TYPE_CHECKING:
     from ..release import Release
     from ..targets import Target
+    from .licenses import Licenses
 
 #: the order that makes results reproducible: ties always break on these
 DEFAULT_ORDER = ("collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID")
@@ -88,6 +89,8 @@ class Plan:
     selection: Selection
     columns: tuple[Field, ...]
     extra_columns: tuple[Field, ...]
+    #: what the specification (and its members) declare in ``licenses``
+    licenses: tuple[Licenses, ...] = ()
 
     @property
     def output(self) -> tuple[Field, ...]:

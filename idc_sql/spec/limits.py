@@ -42,7 +42,7 @@ MAX_YAML_ALIASES = 1_000
 #: nodes that a file's YAML aliases stand for together (as if each were a copy of its anchor)
 MAX_YAML_EXPANSION = 100_000
 
-_TOP_LISTS = ("columns", "order_by", *SET_KEYS)
+_TOP_LISTS = ("columns", "order_by", "licenses", *SET_KEYS)
 
 
 def check_spec(data: Any) -> None:

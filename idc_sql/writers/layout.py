@@ -45,14 +45,13 @@ from sqlglot import exp
 
 from .. import catalog
 from ..errors import Option, UsageError
+from ..formats import DEFAULT_LAYOUT, DEFAULT_ROOT
 from ..outputs import header_safe
 from .safety import quoted, unordered
 
 if TYPE_CHECKING:
     from ..result import CohortResult
 
-DEFAULT_LAYOUT = "{collection_id}/{PatientID}/{StudyInstanceUID}/{Modality}_{crdc_series_uuid}"
-DEFAULT_ROOT = "."
 #: the characters a value keeps (``url_encode`` keeps these and ``~``)
 SAFE = "A-Za-z0-9._-"
 _UNSAFE_VALUE = f"[^{SAFE}]"
