@@ -42,6 +42,32 @@ def measure(argv: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def compare(
+    label: str, ours_cmd: list[str], plain_cmd: list[str], target: str, runs: int = RUNS
+) -> tuple[float, float]:
+    """Alternating runs of both commands; print medians, ratios and the run-by-run spread.
+
+    Returns the wall-time and peak-memory ratios of the medians."""
+    measure(ours_cmd), measure(plain_cmd)  # warm the page cache for both alike
+    ours, plain = [], []
+    for _ in range(runs):
+        ours.append(measure(ours_cmd))
+        plain.append(measure(plain_cmd))
+    t_ours, t_plain = (statistics.median(w for w, _ in s) for s in (ours, plain))
+    m_ours, m_plain = (statistics.median(m for _, m in s) for s in (ours, plain))
+    pairs = sorted(o / p for (o, _), (p, _) in zip(ours, plain, strict=True))
+    print(f"  {label}")
+    print(
+        f"    wall time   {t_ours:.2f} s against {t_plain:.2f} s   "
+        f"ratio {t_ours / t_plain:.2f}x  ({target}; run by run {pairs[0]:.2f}-{pairs[-1]:.2f}x)"
+    )
+    print(
+        f"    peak memory {m_ours:.0f} MiB against {m_plain:.0f} MiB   "
+        f"ratio {m_ours / m_plain:.2f}x  ({target})"
+    )
+    return t_ours / t_plain, m_ours / m_plain
+
+
 def body(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if not line.startswith("#")]
 
@@ -144,10 +170,7 @@ def import_cost() -> None:
 
 
 if __name__ == "__main__":
-    import history
-
     print(f"idc-sql benchmark ({RUNS} alternating cold runs each)")
     cohort_run()
     compile_time()
     import_cost()
-    history.main()
