@@ -179,6 +179,64 @@ def test_malformed_lines_are_told_by_number(tmp_path: Path, case: str) -> None:
     assert message in text, text
 
 
+UUID = "0c014675-dba6-4667-b821-80d120a6de07"
+BAD_LINES = {  # each format, good lines around one bad one: the place and the message, exactly
+    "txt": (
+        "uids.txt",
+        "# a split\n1.2.3\n\n1.2.x\n1.2.4\n",
+        "uids.txt:4",
+        "SeriesInstanceUID '1.2.x' is not a DICOM UID (digits in groups separated by dots) "
+        "(read for spec.yaml: where.SeriesInstanceUID.in_file)",
+    ),
+    "csv": (
+        "s.csv",
+        "SeriesInstanceUID,split\n1.2.3,train\n1.2.4\n1.2.5,test\n",
+        "s.csv:3",
+        "1 field where the header has 2",
+    ),
+    "tsv": (
+        "s.tsv",
+        "SeriesInstanceUID\tsplit\n1.2.3\ttrain\n\ttest\n",
+        "s.tsv:3",
+        "no value in column 'SeriesInstanceUID'",
+    ),
+    "s5cmd": (
+        "m.s5cmd",
+        f"# a manifest\ncp s3://idc-open-data/{UUID}/* .\nrm -rf /\n",
+        "m.s5cmd:3",
+        "not a manifest line (cp s3://<bucket>/<crdc_series_uuid>/* <destination>): 'rm -rf /'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_LINES))
+def test_a_bad_line_of_each_format_exactly(tmp_path: Path, case: str) -> None:
+    name, content, place, message = BAD_LINES[case]
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    field = "crdc_series_uuid" if case == "s5cmd" else "SeriesInstanceUID"
+    spec = spec_in(tmp_path, {field: {"in_file": name}})
+    assert refused(spec) == (place, message)
+    done = subprocess.run(
+        [*CLI, "count", str(spec)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"idc-sql: error: {place}: {message}\n"
+
+
+def test_the_good_lines_around_a_bad_one_count_exactly(tmp_path: Path) -> None:
+    """Without the bad line, each file above gives exactly the values of its good lines."""
+    (tmp_path / "uids.txt").write_text("# a split\n1.2.3\n\n1.2.4\n", encoding="utf-8")
+    (tmp_path / "s.csv").write_text("SeriesInstanceUID,split\n1.2.3,train\n1.2.5,test\n")
+    (tmp_path / "m.s5cmd").write_text(f"# a manifest\ncp s3://idc-open-data/{UUID}/* .\n")
+    for name, field, expected in (
+        ("uids.txt", "SeriesInstanceUID", ["1.2.3", "1.2.4"]),
+        ("s.csv", "SeriesInstanceUID", ["1.2.3", "1.2.5"]),
+        ("m.s5cmd", "crdc_series_uuid", [UUID]),
+    ):
+        spec = spec_in(tmp_path, {field: {"in_file": name}}, f"{name}.yaml")
+        assert list(idc_sql.compile(spec).params.values()) == [expected]
+
+
 def test_uuids_of_a_manifest_are_checked(tmp_path: Path) -> None:
     (tmp_path / "m.s5cmd").write_text("cp s3://idc-open-data/ABC/* .\n", encoding="utf-8")
     spec = spec_in(tmp_path, {"crdc_series_uuid": {"in_file": "m.s5cmd"}})
@@ -221,6 +279,35 @@ def test_more_values_than_a_list_may_hold(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "uids.txt").write_text("1.1\n1.2\n# c\n1.3\n1.4\n", encoding="utf-8")
     spec = spec_in(tmp_path, {"SeriesInstanceUID": {"in_file": "uids.txt"}})
     assert refused(spec) == ("uids.txt:5", "more values than the limit of 3 in one list")
+
+
+def test_a_file_of_values_at_and_past_its_list_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "MAX_LIST", 3)
+    (tmp_path / "uids.txt").write_text("1.1\n1.2\n# c\n1.3\n", encoding="utf-8")
+    spec = spec_in(tmp_path, {"SeriesInstanceUID": {"in_file": "uids.txt"}})
+    assert idc_sql.compile(spec).params == {"p0": ["1.1", "1.2", "1.3"]}
+    (tmp_path / "uids.txt").write_text("1.1\n1.2\n# c\n1.3\n1.4\n", encoding="utf-8")
+    assert refused(spec) == ("uids.txt:5", "more values than the limit of 3 in one list")
+
+
+@pytest.mark.parametrize("name", ["uids.txt", "uids.parquet"])
+def test_a_file_of_values_at_and_past_its_size_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        pq.write_table(pa.table({"SeriesInstanceUID": ["1.2.3"]}), path)
+    else:
+        path.write_text("1.2.3\n" + "#" * 200 + "\n", encoding="utf-8")
+    size = path.stat().st_size
+    spec = spec_in(tmp_path, {"SeriesInstanceUID": {"in_file": name}})
+    monkeypatch.setattr(files, "MAX_VALUES_FILE_BYTES", size)  # at the limit: read
+    assert idc_sql.compile(spec).params == {"p0": ["1.2.3"]}
+    monkeypatch.setattr(files, "MAX_VALUES_FILE_BYTES", size - 1)  # one byte past it
+    limit = (size - 1) // 2**20
+    assert refused(spec) == (name, f"larger than the limit of {limit} MiB for a file of values")
 
 
 # ----------------------------------------------------------------------------- digest
