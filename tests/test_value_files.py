@@ -18,9 +18,12 @@ import idc_index_data
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import idc_sql
 from idc_sql.errors import SpecError
+from idc_sql.plan import files as plan_files
 from idc_sql.spec import digest, files, source_files
 
 INDEX = str(idc_index_data.IDC_INDEX_PARQUET_FILEPATH)
@@ -367,3 +370,25 @@ def test_schema_documents_the_file_operators() -> None:
     schema = idc_sql.spec.json_schema()
     ops = schema["$defs"]["Ops"]["properties"]
     assert {"in_file", "not_in_file", "column"} <= set(ops)
+
+
+@given(st.text(alphabet="0123.\n a#\té", max_size=12))
+def test_the_fast_uid_check_is_the_regular_expression(joined: str) -> None:
+    """The byte-level check of a list of UIDs answers as the UID expression does."""
+    assert plan_files._uids(joined) == bool(
+        plan_files._JOINED["SeriesInstanceUID"].fullmatch(joined)
+    )
+
+
+@given(st.lists(st.text(alphabet="1.2 \t#cp s3:/", max_size=8), max_size=8))
+def test_the_fast_reading_of_text_is_the_line_by_line_one(lines: list[str]) -> None:
+    """Text read by whole-list steps gives the values and lines of the loop, and leaves every
+    text the loop refuses to it (so that it tells the first bad line, as before)."""
+    text = "\n".join(lines)
+    fast = files._text_lines(text)
+    try:
+        checked = files._checked_lines(text, "t.txt", "text")
+    except SpecError:
+        assert fast is None
+    else:
+        assert fast is None or fast == checked
