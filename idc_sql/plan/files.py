@@ -31,8 +31,8 @@ _ONE = {name: re.compile(shape) for name, (shape, _, _) in SHAPES.items()}
 
 def _uids(joined: str) -> bool:
     """Whether every line of ``joined`` is a UID (``_UID``): the same answer as the regular
-    expression, by byte operations that take milliseconds where it takes most of a second on
-    200,000 UIDs. Digits, dots and newlines only; no empty line and no empty group."""
+    expression, by byte operations that run in C (measured on 200,000 UIDs: about a tenth of
+    the expression's time). Digits, dots and newlines only; no empty line, no empty group."""
     data = joined.encode()
     return (
         bool(data)
