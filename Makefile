@@ -33,6 +33,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/history.py
+	$(BIN)/python bench/lists.py
+	$(BIN)/python bench/templates.py
 	$(BIN)/python bench/download.py
 
 clean:

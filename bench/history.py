@@ -15,37 +15,14 @@ here is asserted on time.
 from __future__ import annotations
 
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from run import BIN, HERE, ROOT, RUNS, measure
+from run import BIN, HERE, ROOT, RUNS, compare
 
 SPEC = ROOT / "queries" / "examples" / "nlst-chest-ct.yaml"
-
-
-def medians(samples: list[tuple[float, float]]) -> tuple[float, float]:
-    return statistics.median(w for w, _ in samples), statistics.median(m for _, m in samples)
-
-
-def compare(label: str, ours_cmd: list[str], plain_cmd: list[str], target: str) -> None:
-    measure(ours_cmd), measure(plain_cmd)  # warm the page cache for both alike
-    ours, plain = [], []
-    for _ in range(RUNS):
-        ours.append(measure(ours_cmd))
-        plain.append(measure(plain_cmd))
-    (t_ours, m_ours), (t_plain, m_plain) = medians(ours), medians(plain)
-    print(f"  {label}")
-    print(
-        f"    wall time   {t_ours:.2f} s against {t_plain:.2f} s   "
-        f"ratio {t_ours / t_plain:.2f}x  ({target})"
-    )
-    print(
-        f"    peak memory {m_ours:.0f} MiB against {m_plain:.0f} MiB   "
-        f"ratio {m_ours / m_plain:.2f}x  ({target})"
-    )
 
 
 def diff_all() -> None:

@@ -31,15 +31,50 @@ RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 
 def measure(argv: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one child process."""
+    wall, memory, _ = usage(argv)
+    return wall, memory
+
+
+def usage(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user and system) of one child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status, rusage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         assert proc.stderr is not None
         raise SystemExit(f"{argv[0]} failed: {proc.stderr.read().decode()}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, rusage.ru_maxrss / 1024, rusage.ru_utime + rusage.ru_stime
+
+
+def compare(
+    label: str, ours_cmd: list[str], plain_cmd: list[str], target: str, runs: int = RUNS
+) -> tuple[float, float]:
+    """Alternating runs of both commands; print medians, ratios and the run-by-run spread.
+
+    CPU time (user and system) is printed too: on a machine shared with other jobs it varies
+    much less than wall time. Returns the wall-time and peak-memory ratios of the medians."""
+    measure(ours_cmd), measure(plain_cmd)  # warm the page cache for both alike
+    ours, plain = [], []
+    for _ in range(runs):
+        ours.append(usage(ours_cmd))
+        plain.append(usage(plain_cmd))
+    t_ours, t_plain = (statistics.median(w for w, _, _ in s) for s in (ours, plain))
+    m_ours, m_plain = (statistics.median(m for _, m, _ in s) for s in (ours, plain))
+    c_ours, c_plain = (statistics.median(c for _, _, c in s) for s in (ours, plain))
+    pairs = sorted(o[0] / p[0] for o, p in zip(ours, plain, strict=True))
+    print(f"  {label}")
+    print(
+        f"    wall time   {t_ours:.2f} s against {t_plain:.2f} s   "
+        f"ratio {t_ours / t_plain:.2f}x  ({target}; run by run {pairs[0]:.2f}-{pairs[-1]:.2f}x)"
+    )
+    print(f"    cpu time    {c_ours:.2f} s against {c_plain:.2f} s   ratio {c_ours / c_plain:.2f}x")
+    print(
+        f"    peak memory {m_ours:.0f} MiB against {m_plain:.0f} MiB   "
+        f"ratio {m_ours / m_plain:.2f}x  ({target})"
+    )
+    return t_ours / t_plain, m_ours / m_plain
 
 
 def body(path: Path) -> list[str]:
@@ -144,10 +179,7 @@ def import_cost() -> None:
 
 
 if __name__ == "__main__":
-    import history
-
     print(f"idc-sql benchmark ({RUNS} alternating cold runs each)")
     cohort_run()
     compile_time()
     import_cost()
-    history.main()

@@ -20,7 +20,12 @@ import pytest
 import idc_sql
 from idc_sql.engines import hints
 from idc_sql.engines.bigquery import BigQueryEngine, Settings
-from idc_sql.engines.bigquery.params import MAX_REQUEST_BYTES
+from idc_sql.engines.bigquery.params import (
+    MAX_PARAMETERS,
+    MAX_QUERY_CHARACTERS,
+    MAX_REQUEST_BYTES,
+    check_request,
+)
 from idc_sql.engines.local import LocalEngine
 from idc_sql.errors import UsageError
 
@@ -188,3 +193,68 @@ def test_the_command_refuses_a_request_too_large_with_its_flag(
     err = capsys.readouterr().err
     assert "over BigQuery's limit of 10,485,760 bytes a request" in err
     assert err.rstrip().endswith("use the local engine (--engine local) for the fields it reads")
+
+
+def _config(*parameters: Any) -> Any:
+    from google.cloud import bigquery
+
+    return bigquery.QueryJobConfig(query_parameters=list(parameters))
+
+
+def _sent(sql: str, config: Any) -> int:
+    """The request's size, as check_request measures it (the client's JSON)."""
+    import json
+
+    body = config.to_api_repr()
+    body.setdefault("query", {})["query"] = sql
+    return len(json.dumps({"configuration": body}, separators=(",", ":")).encode())
+
+
+def test_bigquery_query_text_at_and_past_its_limit() -> None:
+    check_request("SELECT 1" + " " * (MAX_QUERY_CHARACTERS - 8), _config())
+    with pytest.raises(UsageError) as caught:
+        check_request("SELECT 1" + " " * (MAX_QUERY_CHARACTERS - 7), _config())
+    assert str(caught.value) == (
+        f"the query's SQL is {MAX_QUERY_CHARACTERS + 1:,} characters long, over BigQuery's "
+        f"limit of {MAX_QUERY_CHARACTERS:,} for the text of a query; make the specification "
+        "smaller"
+    )
+    assert caught.value.exit_code == 2
+
+
+def test_bigquery_parameters_at_and_past_their_limit() -> None:
+    from google.cloud import bigquery
+
+    def config(n: int) -> Any:
+        return _config(*(bigquery.ScalarQueryParameter(f"p{i}", "INT64", i) for i in range(n)))
+
+    check_request("SELECT 1", config(MAX_PARAMETERS))
+    with pytest.raises(UsageError) as caught:
+        check_request("SELECT 1", config(MAX_PARAMETERS + 1))
+    assert str(caught.value) == (
+        f"the query binds {MAX_PARAMETERS + 1:,} parameters, over BigQuery's limit of "
+        f"{MAX_PARAMETERS:,} a query; make the specification smaller"
+    )
+
+
+def test_bigquery_request_at_and_past_its_size_limit() -> None:
+    """A request of exactly the limit's bytes is sent; one byte more is refused."""
+    from google.cloud import bigquery
+
+    sql = "SELECT _v FROM UNNEST(@p0) AS _v"
+    values = ["1.2.840." + "1" * 56] * 129_000  # about 9.9 MB as the client sends them
+    base = _sent(sql, _config(bigquery.ArrayQueryParameter("p0", "STRING", [*values, ""])))
+    room = MAX_REQUEST_BYTES - base
+    assert 0 < room < 1_000_000
+
+    def config(extra: int) -> Any:
+        return _config(bigquery.ArrayQueryParameter("p0", "STRING", [*values, "1" * extra]))
+
+    assert _sent(sql, config(room)) == MAX_REQUEST_BYTES
+    check_request(sql, config(room))
+    with pytest.raises(UsageError) as caught:
+        check_request(sql, config(room + 1))
+    assert str(caught.value).startswith(
+        f"the query's request to BigQuery is {MAX_REQUEST_BYTES + 1:,} bytes with its "
+        f"129,001 listed values, over BigQuery's limit of {MAX_REQUEST_BYTES:,} bytes a request"
+    )

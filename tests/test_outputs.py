@@ -655,6 +655,46 @@ def test_after_a_kill_the_next_write_leaves_only_the_output(tmp_path: Path) -> N
     assert out.read_bytes() == NEW
 
 
+def test_idc_sql_run_killed_mid_write_then_run_again_leaves_only_the_new_output(
+    tmp_path: Path,
+) -> None:
+    """The command itself: ``idc-sql run`` of all of IDC to parquet, killed (-9) while DuckDB
+    writes the rows into the private folder, then a new run to the same output."""
+    import time
+
+    import pyarrow.parquet as pq
+
+    (tmp_path / "all.yaml").write_text("name: all\n", encoding="utf-8")
+    (tmp_path / "rider.yaml").write_text(
+        "name: rider\nwhere: {collection_id: rider_pilot}\n", encoding="utf-8"
+    )
+    cli = [sys.executable, "-c", "from idc_sql.cli import console; console()", "run"]
+    process = subprocess.Popen(
+        [*cli, "all.yaml", "-o", "all.parquet"], cwd=tmp_path, env=ENV,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        parts = [p for p in tmp_path.iterdir() if PART.fullmatch(p.name)]
+        if any(f.stat().st_size > 0 for p in parts for f in p.iterdir() if f.is_file()):
+            process.kill()
+            break
+        time.sleep(0.005)
+    assert process.wait(timeout=60) == -signal.SIGKILL, "the run ended before it was killed"
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert [n for n in left if PART.fullmatch(n)], left  # what the killed run left
+    assert "all.parquet" not in left
+    done = subprocess.run(
+        [*cli, "rider.yaml", "-o", "all.parquet"], cwd=tmp_path, env=ENV, capture_output=True,
+        text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.parquet", "all.yaml", "rider.yaml"]
+    rows = pq.read_table(tmp_path / "all.parquet", columns=["collection_id"])
+    assert rows.num_rows > 0
+    assert set(rows.column("collection_id").to_pylist()) == {"rider_pilot"}
+
+
 def test_a_write_removes_only_its_own_outputs_stale_folders(tmp_path: Path) -> None:
     out, other = tmp_path / "cohort.s5cmd", tmp_path / "cohort.s5cmd.csv"
     out.write_bytes(OLD)

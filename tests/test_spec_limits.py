@@ -562,3 +562,20 @@ def test_control_characters_in_a_file_name(tmp_path: Path) -> None:
         idc_sql.load_spec(path)
     assert caught.value.location == f"{tmp_path}/a\\nb\\u2028.yaml: where.Modality"
     assert str(caught.value).isprintable()
+
+
+def test_docs_name_every_limit_with_its_value() -> None:
+    """docs/limits.md names each constant, and the value it has."""
+    from idc_sql.engines.bigquery import params
+    from idc_sql.spec import limits
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text()
+    constants = {
+        **{n: getattr(limits, n) for n in dir(limits) if n.startswith("MAX_")},
+        **{n: getattr(params, n) for n in dir(params) if n.startswith("MAX_")},
+    }
+    assert len(constants) == 12
+    for name, value in constants.items():
+        assert f"`{name}`" in text, name
+        shown = f"{value // 2**20} MiB" if name.endswith("_BYTES") and value % 2**20 == 0 else ""
+        assert f"| {value:,} " in text or f"| {shown} |" in text, name

@@ -18,9 +18,12 @@ import idc_index_data
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import idc_sql
 from idc_sql.errors import SpecError
+from idc_sql.plan import files as plan_files
 from idc_sql.spec import digest, files, source_files
 
 INDEX = str(idc_index_data.IDC_INDEX_PARQUET_FILEPATH)
@@ -179,6 +182,64 @@ def test_malformed_lines_are_told_by_number(tmp_path: Path, case: str) -> None:
     assert message in text, text
 
 
+UUID = "0c014675-dba6-4667-b821-80d120a6de07"
+BAD_LINES = {  # each format, good lines around one bad one: the place and the message, exactly
+    "txt": (
+        "uids.txt",
+        "# a split\n1.2.3\n\n1.2.x\n1.2.4\n",
+        "uids.txt:4",
+        "SeriesInstanceUID '1.2.x' is not a DICOM UID (digits in groups separated by dots) "
+        "(read for spec.yaml: where.SeriesInstanceUID.in_file)",
+    ),
+    "csv": (
+        "s.csv",
+        "SeriesInstanceUID,split\n1.2.3,train\n1.2.4\n1.2.5,test\n",
+        "s.csv:3",
+        "1 field where the header has 2",
+    ),
+    "tsv": (
+        "s.tsv",
+        "SeriesInstanceUID\tsplit\n1.2.3\ttrain\n\ttest\n",
+        "s.tsv:3",
+        "no value in column 'SeriesInstanceUID'",
+    ),
+    "s5cmd": (
+        "m.s5cmd",
+        f"# a manifest\ncp s3://idc-open-data/{UUID}/* .\nrm -rf /\n",
+        "m.s5cmd:3",
+        "not a manifest line (cp s3://<bucket>/<crdc_series_uuid>/* <destination>): 'rm -rf /'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_LINES))
+def test_a_bad_line_of_each_format_exactly(tmp_path: Path, case: str) -> None:
+    name, content, place, message = BAD_LINES[case]
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    field = "crdc_series_uuid" if case == "s5cmd" else "SeriesInstanceUID"
+    spec = spec_in(tmp_path, {field: {"in_file": name}})
+    assert refused(spec) == (place, message)
+    done = subprocess.run(
+        [*CLI, "count", str(spec)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"idc-sql: error: {place}: {message}\n"
+
+
+def test_the_good_lines_around_a_bad_one_count_exactly(tmp_path: Path) -> None:
+    """Without the bad line, each file above gives exactly the values of its good lines."""
+    (tmp_path / "uids.txt").write_text("# a split\n1.2.3\n\n1.2.4\n", encoding="utf-8")
+    (tmp_path / "s.csv").write_text("SeriesInstanceUID,split\n1.2.3,train\n1.2.5,test\n")
+    (tmp_path / "m.s5cmd").write_text(f"# a manifest\ncp s3://idc-open-data/{UUID}/* .\n")
+    for name, field, expected in (
+        ("uids.txt", "SeriesInstanceUID", ["1.2.3", "1.2.4"]),
+        ("s.csv", "SeriesInstanceUID", ["1.2.3", "1.2.5"]),
+        ("m.s5cmd", "crdc_series_uuid", [UUID]),
+    ):
+        spec = spec_in(tmp_path, {field: {"in_file": name}}, f"{name}.yaml")
+        assert list(idc_sql.compile(spec).params.values()) == [expected]
+
+
 def test_uuids_of_a_manifest_are_checked(tmp_path: Path) -> None:
     (tmp_path / "m.s5cmd").write_text("cp s3://idc-open-data/ABC/* .\n", encoding="utf-8")
     spec = spec_in(tmp_path, {"crdc_series_uuid": {"in_file": "m.s5cmd"}})
@@ -221,6 +282,35 @@ def test_more_values_than_a_list_may_hold(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "uids.txt").write_text("1.1\n1.2\n# c\n1.3\n1.4\n", encoding="utf-8")
     spec = spec_in(tmp_path, {"SeriesInstanceUID": {"in_file": "uids.txt"}})
     assert refused(spec) == ("uids.txt:5", "more values than the limit of 3 in one list")
+
+
+def test_a_file_of_values_at_and_past_its_list_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "MAX_LIST", 3)
+    (tmp_path / "uids.txt").write_text("1.1\n1.2\n# c\n1.3\n", encoding="utf-8")
+    spec = spec_in(tmp_path, {"SeriesInstanceUID": {"in_file": "uids.txt"}})
+    assert idc_sql.compile(spec).params == {"p0": ["1.1", "1.2", "1.3"]}
+    (tmp_path / "uids.txt").write_text("1.1\n1.2\n# c\n1.3\n1.4\n", encoding="utf-8")
+    assert refused(spec) == ("uids.txt:5", "more values than the limit of 3 in one list")
+
+
+@pytest.mark.parametrize("name", ["uids.txt", "uids.parquet"])
+def test_a_file_of_values_at_and_past_its_size_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        pq.write_table(pa.table({"SeriesInstanceUID": ["1.2.3"]}), path)
+    else:
+        path.write_text("1.2.3\n" + "#" * 200 + "\n", encoding="utf-8")
+    size = path.stat().st_size
+    spec = spec_in(tmp_path, {"SeriesInstanceUID": {"in_file": name}})
+    monkeypatch.setattr(files, "MAX_VALUES_FILE_BYTES", size)  # at the limit: read
+    assert idc_sql.compile(spec).params == {"p0": ["1.2.3"]}
+    monkeypatch.setattr(files, "MAX_VALUES_FILE_BYTES", size - 1)  # one byte past it
+    limit = (size - 1) // 2**20
+    assert refused(spec) == (name, f"larger than the limit of {limit} MiB for a file of values")
 
 
 # ----------------------------------------------------------------------------- digest
@@ -280,3 +370,25 @@ def test_schema_documents_the_file_operators() -> None:
     schema = idc_sql.spec.json_schema()
     ops = schema["$defs"]["Ops"]["properties"]
     assert {"in_file", "not_in_file", "column"} <= set(ops)
+
+
+@given(st.text(alphabet="0123.\n a#\té", max_size=12))
+def test_the_fast_uid_check_is_the_regular_expression(joined: str) -> None:
+    """The byte-level check of a list of UIDs answers as the UID expression does."""
+    assert plan_files._uids(joined) == bool(
+        plan_files._JOINED["SeriesInstanceUID"].fullmatch(joined)
+    )
+
+
+@given(st.lists(st.text(alphabet="1.2 \t#cp s3:/", max_size=8), max_size=8))
+def test_the_fast_reading_of_text_is_the_line_by_line_one(lines: list[str]) -> None:
+    """Text read by whole-list steps gives the values and lines of the loop, and leaves every
+    text the loop refuses to it (so that it tells the first bad line, as before)."""
+    text = "\n".join(lines)
+    fast = files._text_lines(text)
+    try:
+        checked = files._checked_lines(text, "t.txt", "text")
+    except SpecError:
+        assert fast is None
+    else:
+        assert fast is None or fast == checked

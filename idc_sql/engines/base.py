@@ -134,6 +134,15 @@ class Rows:
 
         return self._run(query, read)
 
+    def columns(self, query: exp.Expr) -> tuple[str, ...]:
+        """The names of the columns ``query`` (built over the rows) yields, as DuckDB names
+        them; run through the DB-API, so that nothing loads Arrow for a list of names."""
+        names: tuple[str, ...] = self._run(
+            query,
+            lambda con, sql, params: tuple(d[0] for d in con.execute(sql, params).description),
+        )
+        return names
+
     def record_batches(
         self, query: exp.Expr | None = None, rows: int = 100_000
     ) -> pyarrow.RecordBatchReader:

@@ -70,7 +70,7 @@ class ListTables:
                 schema = exp.Create(this=exp.Table(db=exp.to_identifier(SCHEMA)), kind="SCHEMA")
                 schema.set("exists", True)
                 connection.execute(schema.sql(dialect="duckdb"))
-            if all(isinstance(v, str) for v in key):
+            if set(map(type, key)) == {str}:
                 # read from a NumPy array of the strings: no per-value conversion to a
                 # DuckDB value, as binding a list parameter does
                 import numpy as np

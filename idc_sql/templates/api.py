@@ -20,9 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..api import engine as make_engine
 from ..errors import UsageError
-from ..pipeline import Estimate
+from ..pipeline import Estimate, open_engine
 from ..release import Requested
 from ..targets import DEFAULT
 from .library import catalog, find
@@ -123,7 +122,7 @@ def _engine(which: str | Engine, options: Mapping[str, Any], report: Reporter | 
     if isinstance(which, str):
         from ..settings import silent
 
-        return make_engine(which, report=report or silent, **options)
+        return open_engine(which, options, report or silent)
     if options:
         raise UsageError(
             f"options ({', '.join(options)}) are given when an engine is made, not with one"

@@ -56,6 +56,11 @@ class TemplateResult(CohortResult):
             self._count = int(n)
         return self._count
 
+    @row_count.setter
+    def row_count(self, n: int) -> None:
+        """The count, when writing the rows has counted them already."""
+        self._count = n
+
     def __len__(self) -> int:
         return self.row_count
 

@@ -73,7 +73,7 @@ def named(rows: Rows, template: Template) -> Rows:
     writers and summaries select them by name, ``SELECT *`` and expressions included)."""
     from ..engines.base import Rows as RowsType
 
-    names = tuple(rows.fetch(rows.query.limit(0), "to_arrow_table").column_names)
+    names = rows.columns(rows.query.limit(0))
     _unique(names, template)
     query = exp.select(*(exp.column(n, quoted=True) for n in names)).from_(
         rows.query.subquery("template_rows")

@@ -29,15 +29,16 @@ def option(name: str, value: exp.Expr) -> exp.Expr:
     return exp.CopyParameter(this=exp.var(name), expression=value)
 
 
-def copy(result: CohortResult, query: exp.Select, path: Path, options: list[exp.Expr]) -> None:
-    """Write the rows of ``query`` (built over ``result``'s rows) to ``path``."""
+def copy(result: CohortResult, query: exp.Select, path: Path, options: list[exp.Expr]) -> int:
+    """Write the rows of ``query`` (built over ``result``'s rows) to ``path``; how many."""
     statement = exp.Copy(
         this=exp.Subquery(this=query),
         kind=False,
         files=[exp.Literal.string(str(path))],
         params=options,
     )
-    result.execute(statement)
+    ((written,),) = result.fetch(statement)  # DuckDB's COPY answers with its count of rows
+    return int(written)
 
 
 def assemble(path: Path, head: str, body: Path, tail: str = "") -> None:

@@ -10,7 +10,7 @@ Parquet keeps the record in its key-value metadata, jsonl in a sidecar ``<file>.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -43,11 +43,22 @@ def write_tsv(result: CohortResult, tmp: Path, job: Job) -> None:
 def _delimited(result: CohortResult, tmp: Path, job: Job, delimiter: str) -> None:
     """The rows by DuckDB (the summary counted meanwhile), then the header put before them."""
     rows = beside(tmp, "rows")
-    with concurrently() as pool:
-        summary = pool.submit(lambda: counted(result))
-        copy(result, result.select(), rows, csv_options(header=True, delimiter=delimiter))
-        summary.result()
+    _copy_and_count(result, rows, csv_options(header=True, delimiter=delimiter))
     assemble(tmp, text_header(result, job), rows)
+
+
+def _copy_and_count(result: CohortResult, path: Path, options: list[exp.Expr]) -> None:
+    """The rows by DuckDB, and what a header counts: the summary of series, counted meanwhile
+    on the second core; any other rows (a template's report) are counted by the copy itself,
+    so that their query, a GROUP BY say, runs once and not twice at the same time."""
+    if getattr(result, "is_series", True):
+        with concurrently() as pool:
+            summary = pool.submit(lambda: counted(result))
+            copy(result, result.select(), path, options)
+            summary.result()
+    else:  # a template's rows (TemplateResult.row_count)
+        rows: Any = result
+        rows.row_count = copy(result, result.select(), path, options)
 
 
 def text_header(result: CohortResult, job: Job) -> str:
@@ -87,10 +98,7 @@ def write_parquet(result: CohortResult, tmp: Path, job: Job) -> None:
 
 def write_jsonl(result: CohortResult, tmp: Path, job: Job) -> None:
     """One JSON object a line; the record in the sidecar, when there is one."""
-    with concurrently() as pool:
-        summary = pool.submit(lambda: counted(result))
-        copy(result, result.select(), tmp, [option("FORMAT", exp.var("json"))])
-        summary.result()
+    _copy_and_count(result, tmp, [option("FORMAT", exp.var("json"))])
     if job.sidecar is not None:
         p = result.provenance
         rec = record(p, counted(result), job.format, job.written_at, job.extra())

@@ -139,6 +139,31 @@ def test_a_result_that_is_not_series_is_not_a_manifest(tmp_path: Path) -> None:
     assert any(x.startswith("# rows: ") for x in lines)  # counted as rows, not series
 
 
+@pytest.mark.parametrize("suffix", ["csv", "tsv", "jsonl"])
+def test_a_report_is_read_once_and_counted_by_writing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    """Writing rows that are not series runs their query once: the copy's own count is the
+    header's (a GROUP BY run a second time, beside the first, cost twice the memory)."""
+    result = idc_sql.run_template("collection-summary", params={"collection_id": "rider_pilot"})
+    statements: list[str] = []
+    run = result.rows._run
+
+    def counting(statement: Any, how: Any) -> Any:
+        statements.append(statement.sql(dialect="duckdb"))
+        return run(statement, how)
+
+    monkeypatch.setattr(result.rows, "_run", counting)
+    result.write(str(tmp_path / f"x.{suffix}"))
+    assert len(statements) == 1
+    assert statements[0].startswith("COPY ")
+    lines = (tmp_path / f"x.{suffix}").read_text().splitlines()
+    rows = [x for x in lines if not x.startswith("#")][0 if suffix == "jsonl" else 1 :]
+    assert len(rows) == len(result) == 6  # rider_pilot: PR, SEG, CT, SR, DX, CR
+    if suffix != "jsonl":
+        assert f"# rows: {len(rows)}" in lines
+
+
 def test_a_result_of_series_is_a_manifest(tmp_path: Path) -> None:
     result = idc_sql.run_template(
         "ct-series-with-seg", params={"collection_id": "nlst", "max_series": 5}
