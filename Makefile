@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/history.py
 	$(BIN)/python bench/lists.py
 	$(BIN)/python bench/templates.py
+	$(BIN)/python bench/sets.py
 	$(BIN)/python bench/download.py
 
 clean:

@@ -19,5 +19,12 @@ def test_make_bench_runs_every_benchmark() -> None:
         for p in (ROOT / "bench").glob("*.py")
         if 'if __name__ == "__main__":' in p.read_text()
     }
-    assert benchmarks == {"run.py", "history.py", "lists.py", "templates.py", "download.py"}
+    assert benchmarks == {
+        "run.py",
+        "history.py",
+        "lists.py",
+        "templates.py",
+        "sets.py",
+        "download.py",
+    }
     assert run == benchmarks
