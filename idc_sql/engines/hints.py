@@ -39,15 +39,15 @@ def value_hints(engine: LocalEngine, plan: Plan) -> list[str]:
     for f, values in _wanted(plan.selection).items():
         reading = engine.target.reading(f)
         assert reading is not None
-        few = _distinct(engine, reading, FEW + 1)
+        few = _distinct(engine, f, reading, FEW + 1)
         if len(few) <= FEW:
             held = set(few)
             missing = [v for v in values if v not in held]
             unmatched, first = len(missing), missing[:SHOWN]
             meant = {v: _close(v, few) for v in first}
         else:
-            unmatched, first = _unmatched(engine, reading, values, SHOWN)
-            meant = _other_cases(engine, reading, first, 3)
+            unmatched, first = _unmatched(engine, f, reading, values, SHOWN)
+            meant = _other_cases(engine, f, reading, first, 3)
         for value in first:
             others = meant.get(value) or []
             also = f"; did you mean {' or '.join(map(repr, others))}?" if others else ""
@@ -61,28 +61,34 @@ def value_hints(engine: LocalEngine, plan: Plan) -> list[str]:
     return hints
 
 
-def _held(reading: exp.Expr) -> exp.Select:
-    """The values the index holds for a field (NULL left out)."""
-    value = reading.copy()
+def _held(f: Field, reading: exp.Expr) -> exp.Select:
+    """The values the index holds for a field (NULL left out): each of a multi-valued
+    field's values."""
+    value: exp.Expr = reading.copy()
+    if f.separator is not None:
+        split = exp.Split(this=value.copy(), expression=exp.Literal.string(f.separator))
+        value = exp.Unnest(expressions=[split])
     return (
-        exp.select(value.as_("v", copy=False))
+        exp.select(exp.Alias(this=value, alias=exp.to_identifier("v")))
         .from_("idc_index")
-        .where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())), copy=False)
+        .where(exp.Not(this=exp.Is(this=reading.copy(), expression=exp.Null())), copy=False)
     )
 
 
-def _distinct(engine: LocalEngine, reading: exp.Expr, limit: int) -> list[str]:
+def _distinct(engine: LocalEngine, f: Field, reading: exp.Expr, limit: int) -> list[str]:
     """Up to ``limit`` distinct values of a field, sorted."""
-    query = _held(reading).distinct(copy=False).order_by("v", copy=False).limit(limit, copy=False)
+    query = (
+        _held(f, reading).distinct(copy=False).order_by("v", copy=False).limit(limit, copy=False)
+    )
     return [row[0] for row in engine.lookup(query) if isinstance(row[0], str)]
 
 
 def _unmatched(
-    engine: LocalEngine, reading: exp.Expr, values: list[str], limit: int
+    engine: LocalEngine, f: Field, reading: exp.Expr, values: list[str], limit: int
 ) -> tuple[int, list[str]]:
     """How many of ``values`` no series holds, and the first ``limit`` of them (in order)."""
     wanted = engine.stored_list(values).as_("w", copy=False)
-    held = exp.Subquery(this=_held(reading))
+    held = exp.Subquery(this=_held(f, reading))
     total = exp.Window(this=exp.Count(this=exp.Star()))
     query = (
         exp.select(exp.column("_v", table="w"), exp.alias_(total, "n", copy=False))
@@ -96,7 +102,7 @@ def _unmatched(
 
 
 def _other_cases(
-    engine: LocalEngine, reading: exp.Expr, values: list[str], per_value: int
+    engine: LocalEngine, f: Field, reading: exp.Expr, values: list[str], per_value: int
 ) -> dict[str, list[str]]:
     """For each of a few ``values``, up to ``per_value`` values of the field that differ from
     it in case only."""
@@ -107,7 +113,8 @@ def _other_cases(
         alias=exp.TableAlias(this=exp.to_identifier("w"), columns=[exp.to_identifier("_v")]),
     )
     held = exp.Subquery(
-        this=_held(reading).distinct(copy=False), alias=exp.TableAlias(this=exp.to_identifier("i"))
+        this=_held(f, reading).distinct(copy=False),
+        alias=exp.TableAlias(this=exp.to_identifier("i")),
     )
     same = exp.EQ(
         this=exp.Lower(this=exp.column("v", table="i")),
