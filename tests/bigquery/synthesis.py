@@ -164,7 +164,7 @@ def collection_metadata(collection: Row | None) -> Row:
     }
 
 
-def dicom_all_rows(series: Sequence[Row], collections: dict[str, Row] | None = None) -> list[Row]:
+def dicom_all_rows(series: Sequence[Row], collections: dict[str, Row]) -> list[Row]:
     """One row per instance of each series (``instanceCount`` rows per series); ``collections``
     holds collections_index's rows by collection_id.
 
@@ -180,7 +180,7 @@ def dicom_all_rows(series: Sequence[Row], collections: dict[str, Row] | None = N
         if one["SOPClassUID"] in SEG_SOP_CLASSES:
             source = segmented_source(studies[one["StudyInstanceUID"]])
         references = [{"SeriesInstanceUID": source["SeriesInstanceUID"]}] if source else []
-        about = collection_metadata((collections or {}).get(one["collection_id"]))
+        about = collection_metadata(collections.get(one["collection_id"]))
         rows.extend(
             {**row, **about, "ReferencedSeriesSequence": references}
             for row in _series_instances(one)
