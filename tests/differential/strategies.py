@@ -452,8 +452,9 @@ def cohort_spec(draw: st.DrawFn, *, name: str = "cohort", depth: int = 3) -> dic
         limit = draw(st.sampled_from([None, None, None, 10, 3, 25, 1, 100]))
         if limit is not None:
             spec["limit"] = limit
-    if draw(st.integers(0, 9)) == 0:
-        spec["instances"] = draw(st.sampled_from(["any", "all"]))  # no instance fields locally
+    if draw(st.integers(0, 3)) == 0:
+        # locally instances: all matters to multi-valued fields (every value must match)
+        spec["instances"] = draw(st.sampled_from(["any", "all", "all"]))
     key = canonical(spec)
     if where is not None and draw(st.sampled_from([True, True, False])):
         # two empty answers in three are drawn again: an empty answer tells little
