@@ -71,6 +71,12 @@ class Target:
     #: the rows of a list parameter as a one-column relation (``LIST_COLUMN``), for
     #: ``value IN (SELECT ...)``: a hash semi-join (an anti-join under NOT), NULL when value is
     list_rows: Callable[[exp.Expr], exp.Select]
+    #: a multi-valued field's reading per instance, when its values are those of the series'
+    #: instances and the rows are instances: its conditions are aggregated over the instances
+    #: like an instance-level field's (None: the series' joined value is split)
+    values: Callable[[Field], Builder | None]
+    #: ``some element of list matches``: ``(list, element name, condition on the element)``
+    any_element: Callable[[exp.Expr, str, exp.Expr], exp.Expr]
     #: LIKE needs an explicit ESCAPE '\\' to treat backslash as BigQuery does
     like_escape: bool
     #: a column of the series source whose order is the canonical order (collection_id,
@@ -166,6 +172,26 @@ def _bigquery_list_rows(values: exp.Expr) -> exp.Select:
     return _unnested(values, exp.TableAlias(columns=[exp.to_identifier(LIST_COLUMN)]))
 
 
+def _local_any_element(values: exp.Expr, name: str, condition: exp.Expr) -> exp.Expr:
+    # LEN(LIST_FILTER(list, LAMBDA x : c)) > 0: list functions, evaluated per row in place
+    # (a correlated EXISTS over UNNEST is joined, measured 60 times slower)
+    from sqlglot import exp
+
+    lam = exp.Lambda(this=condition, expressions=[exp.to_identifier(name)])
+    kept = exp.ArrayFilter(this=values, expression=lam)
+    return exp.GT(this=exp.ArraySize(this=kept), expression=exp.Literal.number(0))
+
+
+def _bigquery_any_element(values: exp.Expr, name: str, condition: exp.Expr) -> exp.Expr:
+    # EXISTS(SELECT 1 FROM UNNEST(list) AS x WHERE c): BigQuery names an element by this alias
+    from sqlglot import exp
+
+    rows = exp.Unnest(expressions=[values], alias=exp.TableAlias(columns=[exp.to_identifier(name)]))
+    return exp.Exists(
+        this=exp.select(exp.Literal.number(1)).from_(rows, copy=False).where(condition, copy=False)
+    )
+
+
 TARGETS: Mapping[str, Target] = {
     "local": Target(
         name="local",
@@ -174,6 +200,8 @@ TARGETS: Mapping[str, Target] = {
         series_source="idc_index",
         grouped=False,
         read=lambda f: f.local,
+        values=lambda f: None,
+        any_element=_local_any_element,
         in_list=_local_in,
         list_rows=_local_list_rows,
         like_escape=True,
@@ -194,6 +222,8 @@ TARGETS: Mapping[str, Target] = {
         series_source="dicom_all",
         grouped=True,
         read=lambda f: f.bigquery,
+        values=lambda f: f.instance_values,
+        any_element=_bigquery_any_element,
         in_list=_bigquery_in,
         list_rows=_bigquery_list_rows,
         like_escape=False,

@@ -985,6 +985,28 @@ def test_an_empty_cohort_says_which_values_no_series_holds(tmp_path: Path) -> No
     assert all(line.startswith("# ") for line in lines)
 
 
+def test_values_no_series_holds_of_multi_valued_fields(tmp_path: Path) -> None:
+    # each value of a series' list counts: 1.2.840.10008.1.2.4.50 is held (within lists), .5 not
+    (tmp_path / "empty.yaml").write_text(
+        "name: empty\n"
+        "where:\n"
+        "  TransferSyntaxUID: [1.2.840.10008.1.2.4.50, 1.2.840.10008.1.2.4.5]\n"
+        "  collection_species: [mouse, Mouse]\n"
+        "  collection_cancerType: {contains: Lung cancer}\n",
+        encoding="utf-8",
+    )
+    note = "idc-sql: warning: no series has "
+    done = idc_sql("count", "empty.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "series                  0" in done.stdout
+    assert done.stderr.splitlines() == [
+        f"{note}TransferSyntaxUID '1.2.840.10008.1.2.4.5'; did you mean "
+        "'1.2.840.10008.1.2.4.51' or '1.2.840.10008.1.2.4.50' or '1.2.840.10008.1.2.4.91'?",
+        f"{note}collection_species 'mouse'; did you mean 'Mouse'?",
+        f"{note}collection_cancerType 'Lung cancer'; did you mean 'Lung Cancer'?",
+    ]
+
+
 def test_a_cohort_that_selects_series_gets_no_notes(folder: Path) -> None:
     done = idc_sql("count", "small.yaml", cwd=folder)
     assert done.returncode == 0

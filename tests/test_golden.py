@@ -419,18 +419,25 @@ def test_bigquery_reads_only_catalogued_columns(path: Path, repo_root: Path) -> 
 
 LOCAL_SQL = [p for p in SQL_FILES if p.stem == "local"]
 INDEX_COLUMNS = frozenset(pq.read_schema(idc_index_data.IDC_INDEX_PARQUET_FILEPATH).names)
+COLLECTIONS_PARQUET = idc_index_data.INDEX_METADATA["collections_index"]["parquet_filepath"]
+COLLECTIONS_COLUMNS = frozenset(pq.read_schema(COLLECTIONS_PARQUET).names)
 
 
 @pytest.mark.parametrize("path", LOCAL_SQL, ids=_ids(LOCAL_SQL))
 def test_local_reads_the_index(path: Path, local_connection: Any) -> None:
-    """The local SQL reads only idc_index columns and binds against the installed index."""
+    """The local SQL reads only idc_index columns (and the series' collection's in
+    collections_index) and binds against the installed index."""
     tree = _parse(path)
     ctes = {cte.alias: cte.this for cte in tree.find_all(exp.CTE)}
     members = {name for name in ctes if name != "series"}
     assert all(re.fullmatch(r"_member\d+", name) for name in members)  # a set's members
-    assert {t.name for t in tree.find_all(exp.Table)} == {"idc_index", "series", *members}
-    read = {c.name for c in ctes["series"].find_all(exp.Column)}
+    tables = {t.name for t in tree.find_all(exp.Table)} - {"collections_index"}
+    assert tables == {"idc_index", "series", *members}
+    columns = list(ctes["series"].find_all(exp.Column))
+    read = {c.name for c in columns if c.table != "c"}
     assert read <= INDEX_COLUMNS | {"file_row_number"}
+    # collections_index is read as "c", by collection_id, only
+    assert {c.name for c in columns if c.table == "c"} <= COLLECTIONS_COLUMNS
     local_connection.execute(f"EXPLAIN {path.read_text(encoding='utf-8')}", _params(path))
 
 
@@ -439,7 +446,7 @@ def local_connection() -> Any:
     from idc_sql.engines.local import LocalEngine
 
     engine = LocalEngine()
-    engine.register({"idc_index"}, engine.settle(None))
+    engine.register({"idc_index", "collections_index"}, engine.settle(None))
     engine.register({"idc_index"}, engine.settle(24))  # idc_v24.idc_index, for version-24
     return engine.connection
 

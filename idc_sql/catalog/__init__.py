@@ -12,7 +12,16 @@ or ``strings`` for repeated values), and one reading per engine:
   per-instance expression, and the compiler aggregates the *condition* over the series'
   instances (any or all of them).
 
+A multi-valued field (``separator`` set) holds a list of values per series, read joined: the
+distinct values of the series' instances (``TransferSyntaxUID``...) or its collection's metadata
+(``collection_cancerType``...). A condition tests each value; the compiler splits the joined
+reading, or on BigQuery, where ``instance_values`` reads them per instance, aggregates it over
+the instances.
+
 Readings are built as sqlglot trees from catalog constants; user values never enter them.
+
+>>> field("TransferSyntaxUID").separator, field("collection_species").separator
+(',', ', ')
 
 >>> field("modality").name
 'Modality'

@@ -90,6 +90,17 @@ class Field:
     #: STRING values that compare as numbers when a condition's values are numbers
     #: (columns from the live schema and elements of repeated DICOM strings)
     numeric_strings: bool = False
+    #: multi-valued: the series' value is a list joined by this separator (the distinct values
+    #: of its instances, or its collection's metadata); a condition selects a series when any
+    #: of its values matches (``instances: all``: every one). None: one value
+    separator: str | None = None
+    #: the BigQuery reading per instance of a multi-valued field whose values are those of the
+    #: series' instances: conditions are aggregated over the instances (None: split the value)
+    instance_values: Builder | None = None
+
+    @property
+    def multi_valued(self) -> bool:
+        return self.separator is not None
 
     @property
     def instance_level(self) -> bool:
@@ -114,6 +125,8 @@ def _series(
     bigquery: Builder | None = None,
     local: Builder | None = None,
     curated: bool = False,
+    separator: str | None = None,
+    instance_values: Builder | None = None,
 ) -> Field:
     """A field of the local index (series level or above)."""
     return Field(
@@ -126,6 +139,49 @@ def _series(
         local=local or (lambda: exp.column(name)),
         bigquery=bigquery or (lambda: _any_value(_col(name))),
         curated=curated,
+        separator=separator,
+        instance_values=instance_values,
+    )
+
+
+def _instances_listed(name: str, description: str, per_instance: Builder) -> Field:
+    """A series field of idc_index that lists its instances' distinct values, comma-joined:
+    conditions read the values (locally split; on BigQuery per instance, ``per_instance``)."""
+    return _series(
+        name,
+        "series",
+        description,
+        bigquery=lambda: _distinct_list(per_instance()),
+        separator=",",
+        instance_values=per_instance,
+    )
+
+
+#: how IDC joins the values of a collection's metadata (``cancer_types``, ``collection_cancerType``)
+COLLECTION_SEPARATOR = ", "
+
+
+def _collection_metadata(
+    name: str, local_column: str, description: str, separator: str | None = COLLECTION_SEPARATOR
+) -> Field:
+    """A field of the series' collection: locally from ``collections_index`` (by collection_id),
+    on BigQuery from dicom_all's own ``collection_*`` column."""
+
+    def local() -> exp.Expr:
+        held = exp.column("collection_id", table="c")
+        own = exp.column("collection_id", table="idc_index")
+        return exp.Subquery(
+            this=exp.select(exp.column(local_column, table="c"))
+            .from_(exp.table_("collections_index").as_("c", copy=False), copy=False)
+            .where(exp.EQ(this=held, expression=own), copy=False)
+        )
+
+    return _series(
+        name,
+        "collection",
+        description,
+        local=local,
+        separator=separator,
     )
 
 

@@ -12,7 +12,8 @@ from .fields import (
     _as_string,
     _case,
     _col,
-    _distinct_list,
+    _collection_metadata,
+    _instances_listed,
     _nullif_empty,
     _series,
 )
@@ -43,6 +44,22 @@ def _viewer_url(study: exp.Expr, series: exp.Expr, modality: exp.Expr) -> exp.Ex
 SERIES_FIELDS: tuple[Field, ...] = (
     # collection level
     _series("collection_id", "collection", "short identifier of the collection"),
+    _collection_metadata("collection_name", "collection_name", "name of the collection", None),
+    _collection_metadata(
+        "collection_cancerType",
+        "cancer_types",
+        "cancer types of the collection (comma-joined; multi-valued)",
+    ),
+    _collection_metadata(
+        "collection_tumorLocation",
+        "tumor_locations",
+        "tumor locations of the collection (comma-joined; multi-valued)",
+    ),
+    _collection_metadata(
+        "collection_species",
+        "species",
+        "species of the collection's subjects (comma-joined; multi-valued)",
+    ),
     _series(
         "analysis_result_id",
         "series",
@@ -106,29 +123,27 @@ SERIES_FIELDS: tuple[Field, ...] = (
         "name of the SOP Class (e.g. CT Image Storage)",
         bigquery=lambda: _any_value(_case(_col("SOPClassUID"), SOP_CLASS_NAMES)),
     ),
-    _series(
+    _instances_listed(
         "TransferSyntaxUID",
-        "series",
-        "Transfer Syntax UIDs of the series, distinct, comma-separated",
-        bigquery=lambda: _distinct_list(_col("TransferSyntaxUID")),
+        "Transfer Syntax UIDs of the series' instances (distinct, comma-joined; multi-valued)",
+        lambda: _col("TransferSyntaxUID"),
     ),
-    _series(
+    _instances_listed(
         "transfer_syntax_name",
-        "series",
-        "names of the series' Transfer Syntaxes, distinct, comma-separated",
-        bigquery=lambda: _distinct_list(_case(_col("TransferSyntaxUID"), TRANSFER_SYNTAX_NAMES)),
+        "names of the series' Transfer Syntaxes (distinct, comma-joined; multi-valued)",
+        lambda: _case(_col("TransferSyntaxUID"), TRANSFER_SYNTAX_NAMES),
     ),
-    _series(
+    _instances_listed(
         "PhotometricInterpretation",
-        "series",
-        "photometric interpretations of the series, distinct, comma-separated",
-        bigquery=lambda: _distinct_list(_col("PhotometricInterpretation")),
+        "photometric interpretations of the series' instances (distinct, comma-joined; "
+        "multi-valued)",
+        lambda: _col("PhotometricInterpretation"),
     ),
-    _series(
+    _instances_listed(
         "PixelRepresentation",
-        "series",
-        "pixel representations (0 unsigned, 1 signed), distinct, comma-separated",
-        bigquery=lambda: _distinct_list(_as_string(_col("PixelRepresentation"))),
+        "pixel representations (0 unsigned, 1 signed) of the series' instances (distinct, "
+        "comma-joined; multi-valued)",
+        lambda: _as_string(_col("PixelRepresentation")),
     ),
     _series("Manufacturer", "series", "manufacturer of the equipment"),
     _series("ManufacturerModelName", "series", "model of the equipment"),

@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..catalog import Field
-from ..plan import DEFAULT_ORDER, And, Atom, Has, Negate, Node, Or, Plan, Selection
-from ..plan import fields_in as _fields_in
+from ..plan import DEFAULT_ORDER, And, Atom, Has, Negate, Node, Or, Plan, Selection, atoms_in
 from ..query import Query
 from ..targets import BIGQUERY_PUBLIC_PROJECT
 from .builder import ROW, SERIES, Builder, _typed
@@ -63,7 +62,7 @@ def compile_plan(plan: Plan, *, project: str | None = None) -> Compiled:
     _collect_selection(b, sel)
 
     needed: dict[str, Field] = {}
-    for f in (*plan.output, *_selection_fields(sel)):
+    for f in (*plan.output, *_selection_fields(b, sel)):
         if not (f.instance_level or f.segment_level):
             needed.setdefault(f.name, f)
     if target.row_order is None:
@@ -160,10 +159,13 @@ def _collect_selection(b: Builder, sel: Selection) -> None:
         b.collect(current.where)
 
 
-def _selection_fields(sel: Selection) -> list[Field]:
+def _selection_fields(b: Builder, sel: Selection) -> list[Field]:
+    """The fields the series relation must carry for the selection: those its conditions read
+    per series (not those aggregated over instances) and those it orders by."""
     out: list[Field] = []
     for current in _distinct_selections(sel):
-        out += _fields_in(current.where) + [f for f, _ in current.order]
+        out += [a.field for a in atoms_in(current.where) if a not in b.aggregates]
+        out += [f for f, _ in current.order]
     return out
 
 

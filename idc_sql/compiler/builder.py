@@ -8,13 +8,15 @@ from typing import Any
 from sqlglot import exp
 
 from ..catalog import Field
-from ..plan import And, Atom, Has, Negate, Node, Or
+from ..plan import And, Atom, Has, Negate, Node, Or, per_value
 from ..targets import LIST_RELATION_FROM, Target
 
 SERIES = "series"
 SEGMENT_MATCHES = "segment_matches"
 REFERENCES = "segment_references"
 ROW = "_row"
+#: how a condition names one value of a multi-valued field
+ELEMENT = "_value"
 
 
 @dataclass
@@ -46,16 +48,42 @@ class Builder:
 
     # ---- atoms
 
-    def condition(self, atom: Atom, value: exp.Expr) -> exp.Expr:
-        """The atom's operators, ANDed, over ``value`` (the field read per row)."""
+    def condition(self, atom: Atom, value: exp.Expr, *, inline: bool = False) -> exp.Expr:
+        """The atom's operators, ANDed, over ``value`` (the field read per row); ``inline``:
+        lists are searched in place (within a per-element function, where no relation joins)."""
         parts = [
-            self.operator(atom.field, op, arg, value, key=(id(atom), i))
+            self.operator(atom.field, op, arg, value, key=(id(atom), i), inline=inline)
             for i, (op, arg) in enumerate(atom.ops)
         ]
         return parts[0] if len(parts) == 1 else exp.and_(*parts, copy=False)
 
+    def values_condition(self, atom: Atom, joined: exp.Expr) -> exp.Expr:
+        """A multi-valued field's condition over the series' joined value: some element (every
+        one, with ``instances: all``) of its values matches."""
+        sep = atom.field.separator
+        assert sep is not None
+
+        def values() -> exp.Expr:
+            return exp.Split(this=joined.copy(), expression=exp.Literal.string(sep))
+
+        cond = self.condition(atom, exp.column(ELEMENT), inline=True)
+        if atom.instances != "all":
+            return self.target.any_element(values(), ELEMENT, cond)
+        failing = exp.Not(this=exp.Coalesce(this=cond, expressions=[exp.false()]))
+        present = exp.Not(this=exp.Is(this=joined.copy(), expression=exp.Null()))
+        return exp.and_(
+            present, exp.Not(this=self.target.any_element(values(), ELEMENT, failing)), copy=False
+        )
+
     def operator(
-        self, f: Field, op: str, arg: Any, raw: exp.Expr, key: tuple[Any, ...] = ()
+        self,
+        f: Field,
+        op: str,
+        arg: Any,
+        raw: exp.Expr,
+        key: tuple[Any, ...] = (),
+        *,
+        inline: bool = False,
     ) -> exp.Expr:
         def bind(value: Any, slot: int = 0) -> exp.Expr:
             return self.param(value, (*key, slot) if key else None)
@@ -72,7 +100,7 @@ class Builder:
             return exp.ArrayContains(this=raw.copy(), expression=bind(arg))
         value = _typed(f, raw.copy())
         if op in ("in", "not_in"):
-            member = self.member(value, bind(arg), len(arg))
+            member = self.member(value, bind(arg), 0 if inline else len(arg))
             return member if op == "in" else exp.Not(this=member)
         if op == "between":
             return exp.Between(this=value, low=bind(arg[0]), high=bind(arg[1], 1))
@@ -109,11 +137,14 @@ class Builder:
 
     def predicate(self, node: Node, alias: str) -> exp.Expr:
         if isinstance(node, Atom):
-            if node.field.instance_level:
+            if node in self.aggregates:
                 return exp.column(self.aggregates[node], table=alias)
             if node.field.segment_level:
                 return exp.column(self.segment_aggregates[node], table=alias)
-            return self.condition(node, exp.column(node.field.name, table=alias))
+            column = exp.column(node.field.name, table=alias)
+            if per_value(node):
+                return self.values_condition(node, column)
+            return self.condition(node, column)
         if isinstance(node, And):
             return exp.and_(*(self.predicate(i, alias) for i in node.items), copy=False)
         if isinstance(node, Or):
@@ -192,12 +223,23 @@ class Builder:
 
     # ---- the series relation
 
+    def per_instance(self, atom: Atom) -> exp.Expr | None:
+        """What ``atom`` tests on each instance, when its condition is aggregated over a series'
+        instances: an instance-level field, or a multi-valued field whose values are the
+        instances' on an engine whose rows are instances. None: tested per series."""
+        if atom.field.instance_level:
+            return self.target.reading(atom.field)
+        if per_value(atom):
+            build = self.target.values(atom.field)
+            return None if build is None else build()
+        return None
+
     def collect(self, node: Node | None) -> None:
         """Name a column for every atom that is aggregated: per instance, or per segment."""
         if node is None:
             return
         if isinstance(node, Atom):
-            if node.field.instance_level and node not in self.aggregates:
+            if self.per_instance(node) is not None and node not in self.aggregates:
                 self.aggregates[node] = f"_match{len(self.aggregates)}"
             if node.field.segment_level and node not in self.segment_aggregates:
                 self.segment_aggregates[node] = f"_segment{len(self.segment_aggregates)}"
@@ -251,7 +293,7 @@ class Builder:
             curated = curated or f.curated
             selects.append(exp.alias_(reading, f.name, quoted=True, copy=False))
         for atom, name in self.aggregates.items():
-            read = self.target.reading(atom.field)
+            read = self.per_instance(atom)
             assert read is not None
             cond = self.condition(atom, read)
             if atom.instances == "all":

@@ -4,9 +4,8 @@ silently); they change neither the result nor the exit status.
 
 The values a cohort asks for by equality (``eq``, ``in``, ``in_file``) are looked up in the
 local index; each one no series holds is named, with what it may have meant: the same letters
-in another case, or a close spelling among a field's values when they are few. A field whose
-index column joins the distinct values of a series' instances with commas
-(:data:`JOINED`) is looked up value by value.
+in another case, or a close spelling among a field's values when they are few. A multi-valued
+field (its index column joins several values: ``Field.separator``) is looked up value by value.
 
 The cost is bounded whatever the number of values: per field, at most :data:`QUERIES_PER_FIELD`
 queries, each returning at most ``FEW + 1`` rows. A field with few values is read whole and
@@ -45,15 +44,15 @@ def value_hints(engine: LocalEngine, plan: Plan) -> list[str]:
     for f, values in _wanted(plan.selection).items():
         reading = engine.target.reading(f)
         assert reading is not None
-        few = _few_values(engine, f.name, reading)
+        few = _few_values(engine, f, reading)
         if len(few) <= FEW:
             held = set(few)
             missing = [v for v in values if v not in held]
             unmatched, first = len(missing), missing[:SHOWN]
             meant = {v: _close(v, few) for v in first}
         else:
-            unmatched, first = _unmatched(engine, reading, values, SHOWN)
-            meant = _other_cases(engine, reading, first, 3)
+            unmatched, first = _unmatched(engine, f, reading, values, SHOWN)
+            meant = _other_cases(engine, f, reading, first, 3)
         for value in first:
             others = meant.get(value) or []
             also = f"; did you mean {' or '.join(map(repr, others))}?" if others else ""
@@ -67,37 +66,22 @@ def value_hints(engine: LocalEngine, plan: Plan) -> list[str]:
     return hints
 
 
-#: fields the index holds as the comma-joined distinct values of a series' instances
-JOINED = frozenset(
-    {
-        "TransferSyntaxUID",
-        "transfer_syntax_name",
-        "PhotometricInterpretation",
-        "PixelRepresentation",
-    }
-)
-
-
-def _held(reading: exp.Expr) -> exp.Select:
-    """The values the index holds for a field (NULL left out)."""
-    value = reading.copy()
-    if isinstance(value, exp.Column) and value.name in JOINED:
-        split = exp.func("string_split", value.copy(), exp.Literal.string(","))
-        held = (
-            exp.select(exp.Unnest(expressions=[split]).as_("v", copy=False))
-            .from_("idc_index")
-            .subquery("j", copy=False)
-        )
-        return exp.select(exp.column("v").as_("v", copy=False)).from_(held, copy=False)
+def _held(f: Field, reading: exp.Expr) -> exp.Select:
+    """The values the index holds for a field (NULL left out): each of a multi-valued
+    field's values."""
+    value: exp.Expr = reading.copy()
+    if f.separator is not None:
+        split = exp.Split(this=value.copy(), expression=exp.Literal.string(f.separator))
+        value = exp.Unnest(expressions=[split])
     return (
-        exp.select(value.as_("v", copy=False))
+        exp.select(exp.Alias(this=value, alias=exp.to_identifier("v")))
         .from_("idc_index")
-        .where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())), copy=False)
+        .where(exp.Not(this=exp.Is(this=reading.copy(), expression=exp.Null())), copy=False)
     )
 
 
-def _few_values(engine: LocalEngine, name: str, reading: exp.Expr) -> list[str]:
-    """The distinct values of field ``name`` (sorted), or ``FEW + 1`` of them when it has more:
+def _few_values(engine: LocalEngine, f: Field, reading: exp.Expr) -> list[str]:
+    """The distinct values of field ``f`` (sorted), or ``FEW + 1`` of them when it has more:
     read from the index once, then kept in the cache folder (a file per index package), so that
     a run costs no scan of the index for a field of few values."""
     path = engine.cache_dir / "values" / f"idc-index-data-{engine.package_version}.json"
@@ -107,13 +91,13 @@ def _few_values(engine: LocalEngine, name: str, reading: exp.Expr) -> list[str]:
         known = cached["fields"] if cached.get("index") == key else {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         known = {}
-    values = known.get(name)
+    values = known.get(f.name)
     if isinstance(values, list) and all(isinstance(v, str) for v in values):
         return values
-    values = _distinct(engine, reading, FEW + 1)
+    values = _distinct(engine, f, reading, FEW + 1)
     try:  # a cache that cannot be written is no failure: the next run reads the index again
         path.parent.mkdir(parents=True, exist_ok=True)
-        body = json.dumps({"index": key, "fields": {**known, name: values}})
+        body = json.dumps({"index": key, "fields": {**known, f.name: values}})
         part = path.with_name(f".{path.name}.{os.getpid()}.part")
         part.write_text(body, encoding="utf-8")
         os.replace(part, path)
@@ -122,18 +106,20 @@ def _few_values(engine: LocalEngine, name: str, reading: exp.Expr) -> list[str]:
     return values
 
 
-def _distinct(engine: LocalEngine, reading: exp.Expr, limit: int) -> list[str]:
+def _distinct(engine: LocalEngine, f: Field, reading: exp.Expr, limit: int) -> list[str]:
     """Up to ``limit`` distinct values of a field, sorted."""
-    query = _held(reading).distinct(copy=False).order_by("v", copy=False).limit(limit, copy=False)
+    query = (
+        _held(f, reading).distinct(copy=False).order_by("v", copy=False).limit(limit, copy=False)
+    )
     return [row[0] for row in engine.lookup(query) if isinstance(row[0], str)]
 
 
 def _unmatched(
-    engine: LocalEngine, reading: exp.Expr, values: list[str], limit: int
+    engine: LocalEngine, f: Field, reading: exp.Expr, values: list[str], limit: int
 ) -> tuple[int, list[str]]:
     """How many of ``values`` no series holds, and the first ``limit`` of them (in order)."""
     wanted = engine.stored_list(values).as_("w", copy=False)
-    held = exp.Subquery(this=_held(reading))
+    held = exp.Subquery(this=_held(f, reading))
     total = exp.Window(this=exp.Count(this=exp.Star()))
     query = (
         exp.select(exp.column("_v", table="w"), exp.alias_(total, "n", copy=False))
@@ -147,7 +133,7 @@ def _unmatched(
 
 
 def _other_cases(
-    engine: LocalEngine, reading: exp.Expr, values: list[str], per_value: int
+    engine: LocalEngine, f: Field, reading: exp.Expr, values: list[str], per_value: int
 ) -> dict[str, list[str]]:
     """For each of a few ``values``, up to ``per_value`` values of the field that differ from
     it in case only."""
@@ -158,7 +144,8 @@ def _other_cases(
         alias=exp.TableAlias(this=exp.to_identifier("w"), columns=[exp.to_identifier("_v")]),
     )
     held = exp.Subquery(
-        this=_held(reading).distinct(copy=False), alias=exp.TableAlias(this=exp.to_identifier("i"))
+        this=_held(f, reading).distinct(copy=False),
+        alias=exp.TableAlias(this=exp.to_identifier("i")),
     )
     same = exp.EQ(
         this=exp.Lower(this=exp.column("v", table="i")),

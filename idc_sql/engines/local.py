@@ -256,7 +256,8 @@ class LocalEngine:
     def lookup(self, query: exp.Query, params: Mapping[str, Any] | None = None) -> list[Any]:
         """The rows of a small query over the installed release's index (``idc_index``), run
         at once; a list parameter of it may be stored first (:meth:`stored_list`)."""
-        self.register({"idc_index"}, self.settle(None))
+        read = _tables_read(query).get(None, set())
+        self.register({"idc_index"} | read, self.settle(None))
         try:
             return self.connection.execute(
                 query.sql(dialect="duckdb"), dict(params or {})

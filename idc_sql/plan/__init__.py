@@ -47,10 +47,11 @@ from .nodes import (
     Selection,
     atoms_in,
     fields_in,
+    per_value,
 )
 from .simplify import simplify
 from .survey import survey
-from .values import OPS_BY_KIND, all_numbers, check_value, wrong_op
+from .values import all_numbers, allowed_ops, check_value, wrong_op
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -66,6 +67,7 @@ __all__ = [
     "UnknownFieldError",
     "atoms_in",
     "fields_in",
+    "per_value",
     "plan",
     "requested_release",
 ]
@@ -306,7 +308,7 @@ def _predicate(node: Any, target: Target, instances: Any, where: str) -> Node:
     return atoms[0] if len(atoms) == 1 else And(atoms)
 
 
-def _atom(name: str, condition: Any, target: Target, instances: Any, where: str) -> Atom:
+def _atom(name: str, condition: Any, target: Target, instances: Any, where: str) -> Node:
     top_level = misplaced(name)
     if top_level is not None:
         raise SpecError(where, top_level)
@@ -319,7 +321,7 @@ def _atom(name: str, condition: Any, target: Target, instances: Any, where: str)
         raw = [("eq", condition)]
     if f.numeric_strings and f.kind == "string" and all_numbers(raw):
         f = as_number(f)
-    allowed = OPS_BY_KIND[f.kind]
+    allowed = allowed_ops(f)
     ops = []
     for op, value in raw:
         at = where if not isinstance(condition, Ops) else f"{where}.{op}"
@@ -331,7 +333,15 @@ def _atom(name: str, condition: Any, target: Target, instances: Any, where: str)
             ops.append((listed, file_values(f, op, condition, at)))
         else:
             ops.append((op, check_value(f, op, value, at)))
-    return Atom(field=f, ops=tuple(ops), instances=instances)
+    if not f.multi_valued:
+        return Atom(field=f, ops=tuple(ops), instances=instances)
+    # a multi-valued field: each value is tested, and a series matches when any of its values
+    # does (every one, with instances: all); contains is equality with one of them; is_null
+    # reads the series' values whole (it has none)
+    tested = tuple(("eq" if op == "contains" else op, arg) for op, arg in ops if op != "is_null")
+    whole = tuple((op, arg) for op, arg in ops if op == "is_null")
+    parts = [Atom(field=f, ops=p, instances=instances) for p in (whole, tested) if p]
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
 
 
 def _loc(origin: str, path: str) -> str:

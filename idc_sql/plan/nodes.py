@@ -25,6 +25,12 @@ class Atom:
     instances: Literal["any", "all"]
 
 
+def per_value(atom: Atom) -> bool:
+    """The atom tests each value of a multi-valued field (any or every one must match); only
+    ``is_null`` reads the field whole (a series without any value)."""
+    return atom.field.multi_valued and any(op != "is_null" for op, _ in atom.ops)
+
+
 @dataclass(frozen=True)
 class And:
     items: tuple[Node, ...]

@@ -20,7 +20,8 @@ Each rewrite holds under the null rule (a comparison with a missing value does n
 ``NOT COALESCE(F = a, FALSE) AND NOT COALESCE(F = b, FALSE)`` and ``NOT COALESCE(F IN (a, b),
 FALSE)`` both TRUE, ``F <> a AND NOT F IN (b)`` and ``NOT F IN (a, b)`` both NULL. Only text
 fields read once per series are merged: a per-instance condition is aggregated over the series'
-instances, where the rewrite would change what ``instances: all`` means.
+instances, where the rewrite would change what ``instances: all`` means, and a multi-valued
+field's over its values.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def _values(atom: Atom, ops: tuple[str, ...]) -> tuple[Any, ...] | None:
     """The values of an atom that is one operator of ``ops`` on a series-level text field."""
     f = atom.field
     if len(atom.ops) != 1 or f.kind != "string" or f.instance_level or f.segment_level:
+        return None
+    if f.multi_valued:
+        # any value not a AND any value not b is not "any value in neither": left apart
         return None
     op, arg = atom.ops[0]
     if op not in ops:

@@ -22,6 +22,13 @@ OPS_BY_KIND: dict[str, tuple[str, ...]] = {
 }
 
 
+def allowed_ops(f: Field) -> tuple[str, ...]:
+    """The operators field ``f`` takes: a multi-valued text field also takes ``contains``."""
+    if f.multi_valued and f.kind == "string":
+        return (*OPS_BY_KIND["string"], "contains")
+    return OPS_BY_KIND[f.kind]
+
+
 def all_numbers(raw: list[tuple[str, Any]]) -> bool:
     values = [
         v
@@ -47,7 +54,7 @@ def wrong_op(f: Field, op: str, explicit: bool) -> str:
     what = "reads text values from a file" if op in FILE_OPERATORS else "compares text"
     return (
         f"{op} {what}; {f.name} compares as {kinds.get(f.kind, f.kind)} "
-        f"(allowed: {', '.join(OPS_BY_KIND[f.kind])})"
+        f"(allowed: {', '.join(allowed_ops(f))})"
     )
 
 

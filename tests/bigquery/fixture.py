@@ -43,6 +43,7 @@ DICOM_ALL_COLUMNS = frozenset(
     {
         # identity, provenance and download
         "collection_id",
+        *synthesis.COLLECTION_COLUMNS,
         "analysis_result_id",
         "PatientID",
         "StudyInstanceUID",
@@ -175,11 +176,25 @@ def _version_metadata_index() -> list[Row]:
 
 
 @functools.cache
+def fixture_collections() -> dict[str, Row]:
+    """idc-index-data's collections_index, by collection_id."""
+    path = idc_index_data.INDEX_METADATA["collections_index"]["parquet_filepath"]
+    if not isinstance(path, Path):
+        raise FixtureError("idc-index-data ships no collections_index.parquet")
+    rows = pq.read_table(path, columns=["collection_id", *synthesis.COLLECTION_COLUMNS.values()])
+    return {row["collection_id"]: row for row in rows.to_pylist()}
+
+
+@functools.cache
 def fixture_tables() -> tuple[FixtureTable, ...]:
     """Every table of the fixture with its schema and rows (built once per process)."""
     series = fixture_series().to_pylist()
     return (
-        FixtureTable("dicom_all", dicom_all_schema(), synthesis.dicom_all_rows(series)),
+        FixtureTable(
+            "dicom_all",
+            dicom_all_schema(),
+            synthesis.dicom_all_rows(series, fixture_collections()),
+        ),
         FixtureTable("dicom_metadata_curated", CURATED_SCHEMA, synthesis.curated_rows(series)),
         FixtureTable("auxiliary_metadata", AUXILIARY_SCHEMA, synthesis.auxiliary_rows(series)),
         FixtureTable("segmentations", SEGMENTATIONS_SCHEMA, synthesis.segmentation_rows(series)),

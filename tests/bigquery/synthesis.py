@@ -11,6 +11,9 @@ idc-index-data) over them gives back the local series rows exactly:
   reads them through ``NULLIF(x, '')``);
 - comma-joined ``TransferSyntaxUID``, ``PhotometricInterpretation`` and ``PixelRepresentation`` are
   spread over the instances, so that ``STRING_AGG(DISTINCT x, "," ORDER BY x)`` joins them again;
+- the collection's metadata (``collection_name``, ``collection_cancerType``,
+  ``collection_tumorLocation``, ``collection_species``) is copied from idc-index-data's
+  ``collections_index`` onto every instance, joined by ", " as IDC joins it;
 - ``instance_size`` strings are integers (bytes) summing to the series size;
 - ``BodyPartExamined`` in ``dicom_all`` is the raw value (sometimes lower case or missing); the
   local value lives in ``dicom_metadata_curated``, which is what IDC reads.
@@ -144,8 +147,26 @@ def stable_uuid(key: str) -> str:
 # --- dicom_all ----------------------------------------------------------------------------------
 
 
-def dicom_all_rows(series: Sequence[Row]) -> list[Row]:
-    """One row per instance of each series (``instanceCount`` rows per series).
+#: dicom_all's collection metadata columns, and the collections_index columns they come from
+COLLECTION_COLUMNS = {
+    "collection_name": "collection_name",
+    "collection_cancerType": "cancer_types",
+    "collection_tumorLocation": "tumor_locations",
+    "collection_species": "species",
+}
+
+
+def collection_metadata(collection: Row | None) -> Row:
+    """dicom_all's collection columns from one row of collections_index (NULL when unknown)."""
+    return {
+        column: None if collection is None else collection[source]
+        for column, source in COLLECTION_COLUMNS.items()
+    }
+
+
+def dicom_all_rows(series: Sequence[Row], collections: dict[str, Row]) -> list[Row]:
+    """One row per instance of each series (``instanceCount`` rows per series); ``collections``
+    holds collections_index's rows by collection_id.
 
     A SEG instance's ``ReferencedSeriesSequence`` names the series it segments (the study's
     ``segmented_source``), as DICOM's Common Instance Reference module does.
@@ -159,8 +180,10 @@ def dicom_all_rows(series: Sequence[Row]) -> list[Row]:
         if one["SOPClassUID"] in SEG_SOP_CLASSES:
             source = segmented_source(studies[one["StudyInstanceUID"]])
         references = [{"SeriesInstanceUID": source["SeriesInstanceUID"]}] if source else []
+        about = collection_metadata(collections.get(one["collection_id"]))
         rows.extend(
-            {**row, "ReferencedSeriesSequence": references} for row in _series_instances(one)
+            {**row, **about, "ReferencedSeriesSequence": references}
+            for row in _series_instances(one)
         )
     return rows
 

@@ -22,7 +22,7 @@ import idc_sql
 from idc_sql.engines.bigquery import BigQueryEngine, Settings
 
 from .emulator import Emulator
-from .fixture import fixture_series
+from .fixture import fixture_collections, fixture_series
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 COMPARED = [
@@ -40,7 +40,13 @@ COMPARED = [
     "SeriesDescription",
     "SeriesNumber",
     "TransferSyntaxUID",
+    "transfer_syntax_name",
+    "PhotometricInterpretation",
     "PixelRepresentation",
+    "collection_name",
+    "collection_cancerType",
+    "collection_tumorLocation",
+    "collection_species",
     "sop_class_name",
     "series_aws_url",
     "source_DOI",
@@ -149,13 +155,21 @@ class _Specs:
                 "series_init_idc_version",
             )
         }
+        # each value of the multi-valued fields, as a condition names it
+        for name in ("TransferSyntaxUID", "PhotometricInterpretation"):
+            joined = {v for v in table.column(name).to_pylist() if v is not None}
+            self.values[name] = sorted({one for v in joined for one in v.split(",")})
+        collections = fixture_collections()
+        held = [collections[c] for c in self.values["collection_id"]]
+        for name, source in (("collection_cancerType", "cancer_types"), ("species", "species")):
+            self.values[name] = sorted({one for c in held for one in c[source].split(", ")})
 
     def pick(self, name: str) -> Any:
         return self.rng.choice(self.values[name])
 
     def atom(self) -> dict[str, Any]:
         r = self.rng
-        kind = r.randrange(12)
+        kind = r.randrange(16)
         if kind == 0:
             return {"collection_id": r.sample(self.values["collection_id"], 3)}
         if kind == 1:
@@ -185,7 +199,28 @@ class _Specs:
             return {"patient_age_years": {"gte": r.randrange(10, 80)}}
         if kind == 10:
             return {"series_size_MB": {"lt": r.choice([0.5, 5.0, 50.0])}}
-        return {"SeriesDescription": {"regex": r.choice(["^[A-Z]", "[0-9]", "(?i)ax", "seg"])}}
+        if kind == 11:
+            return {"SeriesDescription": {"regex": r.choice(["^[A-Z]", "[0-9]", "(?i)ax", "seg"])}}
+        if kind == 12:  # multi-valued: one of the values, by operator
+            name = r.choice(["TransferSyntaxUID", "PhotometricInterpretation"])
+            op = r.choice(["eq", "in", "ne", "not_in", "contains", "like"])
+            value = self.pick(name)
+            if op in ("in", "not_in"):
+                return {name: {op: [value, self.pick(name)]}}
+            return {name: {op: value[:6] + "%" if op == "like" else value}}
+        if kind == 13:
+            return {
+                "transfer_syntax_name": {
+                    r.choice(["like", "ilike"]): r.choice(["JPEG%", "%endian"])
+                }
+            }
+        if kind == 14:
+            return {
+                "collection_cancerType": {
+                    r.choice(["eq", "contains"]): self.pick("collection_cancerType")
+                }
+            }
+        return {"collection_species": {"in": [self.pick("species"), "Canine"]}}
 
     def predicate(self, depth: int = 0) -> dict[str, Any]:
         r = self.rng
@@ -215,6 +250,8 @@ class _Specs:
             ]
         if self.rng.random() < 0.3:
             spec["limit"] = self.rng.randrange(1, 200)
+        if self.rng.random() < 0.2:
+            spec["instances"] = "all"
         return spec
 
 

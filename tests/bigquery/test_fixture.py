@@ -21,6 +21,7 @@ from .fixture import (
     FIXTURE_DATASET,
     FIXTURE_PROJECT,
     dicom_all_schema,
+    fixture_collections,
     fixture_series,
     fixture_tables,
     table_id,
@@ -407,4 +408,16 @@ def test_named_array_parameter_selects_the_listed_series(
 def test_rows_are_built_deterministically() -> None:
     series = fixture_series().to_pylist()
     dicom_all, *_ = fixture_tables()
-    assert synthesis.dicom_all_rows(series) == list(dicom_all.rows)
+    assert synthesis.dicom_all_rows(series, fixture_collections()) == list(dicom_all.rows)
+
+
+def test_instances_carry_their_collections_metadata() -> None:
+    """As dicom_all does: collections_index's values, joined by ", " as IDC joins them."""
+    dicom_all, *_ = fixture_tables()
+    collections = fixture_collections()
+    for row in dicom_all.rows:
+        about = collections[row["collection_id"]]
+        assert row["collection_cancerType"] == about["cancer_types"]
+        assert row["collection_tumorLocation"] == about["tumor_locations"]
+        assert row["collection_species"] == about["species"]
+        assert row["collection_name"] == about["collection_name"]

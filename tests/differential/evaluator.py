@@ -10,6 +10,11 @@ knows about the grammar is written out here, from the documented semantics:
   like/ilike/regex are evaluated in plain Python over the distinct values;
 - a number or date column becomes a float array with NaN for NULL (dates as day ordinals);
   ``SeriesNumber`` and ``patient_age_years`` are parsed from their text here;
+- a multi-valued field (``TransferSyntaxUID``... comma-joined in the index; the collection's
+  ``collection_cancerType``... from ``collections_index``, joined by ", ") is split here: a
+  condition's operators hold for one of the values (every one under ``instances: all``), in
+  plain Python per distinct joined text; ``is_null`` looks at the joined text, and ``contains``
+  is equality with one value;
 - a predicate becomes a boolean mask over all rows. A comparison with NULL is False, which,
   since only AND and OR sit between a comparison and the next ``not`` (or the WHERE), is the
   same as SQL's three-valued NULL followed by ``NOT COALESCE(p, FALSE)``.
@@ -69,6 +74,23 @@ STRING_FIELDS = (
     "crdc_series_uuid",
     "series_aws_url",
 )
+#: fields of the series' collection, from collections_index.parquet (by collection_id)
+COLLECTION_FIELDS = {
+    "collection_name": "collection_name",
+    "collection_cancerType": "cancer_types",
+    "collection_tumorLocation": "tumor_locations",
+    "collection_species": "species",
+}
+#: multi-valued text fields and how their values are joined
+SEPARATORS = {
+    "TransferSyntaxUID": ",",
+    "transfer_syntax_name": ",",
+    "PhotometricInterpretation": ",",
+    "PixelRepresentation": ",",
+    "collection_cancerType": ", ",
+    "collection_tumorLocation": ", ",
+    "collection_species": ", ",
+}
 #: numeric columns of the parquet file
 NUMERIC_FIELDS = (
     "instanceCount",
@@ -82,6 +104,7 @@ DATE_FIELDS = ("StudyDate", "SeriesDate")
 
 KINDS: dict[str, str] = {
     **{f: "string" for f in STRING_FIELDS},
+    **{f: "string" for f in COLLECTION_FIELDS},
     **{f: "number" for f in (*NUMERIC_FIELDS, *DERIVED_FIELDS)},
     **{f: "date" for f in DATE_FIELDS},
 }
@@ -224,6 +247,61 @@ class StringColumn:
 
 
 @dataclass
+class MultiColumn(StringColumn):
+    """A multi-valued text field: the joined text per row (as StringColumn), split here."""
+
+    separator: str = ","
+
+    def matches(self, ops: list[tuple[str, Any]], instances: str) -> np.ndarray:
+        """Rows where one of the values (every one, ``instances: all``) passes every operator
+        but is_null; is_null looks at the joined text."""
+        masks = [StringColumn.op(self, op, arg) for op, arg in ops if op == "is_null"]
+        tested = [_element_test(op, arg) for op, arg in ops if op != "is_null"]
+        if tested:
+            quantifier = all if instances == "all" else any
+            masks.append(
+                self._lut(
+                    lambda joined: quantifier(
+                        all(t(v) for t in tested) for v in joined.split(self.separator)
+                    )
+                )
+            )
+        return np.logical_and.reduce(masks) if len(masks) > 1 else masks[0]
+
+
+def _element_test(op: str, arg: Any) -> Any:
+    """One operator on one value of a multi-valued field, in plain Python."""
+    if op in ("eq", "contains"):
+        return lambda v: v == arg
+    if op == "ne":
+        return lambda v: v != arg
+    if op == "in":
+        return lambda v: v in arg
+    if op == "not_in":
+        return lambda v: v not in arg
+    if op == "lt":
+        return lambda v: v < arg
+    if op == "lte":
+        return lambda v: v <= arg
+    if op == "gt":
+        return lambda v: v > arg
+    if op == "gte":
+        return lambda v: v >= arg
+    if op == "between":
+        return lambda v: arg[0] <= v <= arg[1]
+    if op == "like":
+        rx = like_regex(arg)
+        return lambda v: rx.fullmatch(v) is not None
+    if op == "ilike":
+        rx = like_regex(arg, fold=True)
+        return lambda v: rx.fullmatch(v.lower()) is not None
+    if op == "regex":
+        rx = re.compile(arg)
+        return lambda v: rx.search(v) is not None
+    raise ValueError(f"operator {op!r} does not apply to text")
+
+
+@dataclass
 class NumberColumn:
     """A number or date column: floats (dates as day ordinals), NaN for NULL."""
 
@@ -285,6 +363,10 @@ def index_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "idc_index.parquet"
 
 
+def collections_path() -> Path:
+    return index_path().with_name("collections_index.parquet")
+
+
 @cache
 def load_index() -> Index:
     """The installed index, read once per process."""
@@ -312,14 +394,27 @@ class Index:
         return self._columns[name]
 
     def strings(self, source: str) -> StringColumn:
-        """The parquet text column ``source``, dictionary-encoded."""
+        """The parquet text column ``source`` (or the collection's field), dictionary-encoded;
+        a multi-valued field's joined text."""
         if source not in self._text:
-            raw = self.table[source]
+            raw = self.table[source] if source in self.table.column_names else self._of(source)
             values = sorted(pc.unique(raw).drop_null().to_pylist())
             codes = pc.index_in(raw, value_set=pa.array(values, type=raw.type))
             codes = codes.fill_null(-1).to_numpy().astype(np.int64)
-            self._text[source] = StringColumn(values, codes)
+            sep = SEPARATORS.get(source)
+            column = StringColumn(values, codes) if sep is None else MultiColumn(values, codes, sep)
+            self._text[source] = column
         return self._text[source]
+
+    def _of(self, name: str) -> pa.ChunkedArray:
+        """A field of each row's collection, looked up in collections_index by collection_id."""
+        collections = pq.read_table(
+            collections_path(), columns=["collection_id", *COLLECTION_FIELDS.values()]
+        )
+        at = pc.index_in(self.table["collection_id"], value_set=collections["collection_id"])
+        return pa.chunked_array(
+            [collections[COLLECTION_FIELDS[name]].combine_chunks().take(at.combine_chunks())]
+        )
 
     def _build(self, name: str) -> Column:
         kind = KINDS[name]
@@ -414,7 +509,7 @@ def select(spec: Mapping[str, Any], index: Index, base_dir: Path) -> np.ndarray:
             else:
                 mask &= ~other
     elif spec.get("where") is not None:
-        mask = predicate(spec["where"], index)
+        mask = predicate(spec["where"], index, spec.get("instances") or "any")
     else:
         mask = np.ones(index.n, bool)
     rows = order(index, np.flatnonzero(mask), spec.get("order_by") or [])
@@ -433,28 +528,29 @@ def order(index: Index, rows: np.ndarray, keys: Sequence[str]) -> np.ndarray:
     return rows[np.lexsort(sort_keys)]
 
 
-def predicate(node: Mapping[str, Any], index: Index) -> np.ndarray:
-    """The rows a predicate selects (NULL counts as not selected)."""
+def predicate(node: Mapping[str, Any], index: Index, instances: str = "any") -> np.ndarray:
+    """The rows a predicate selects (NULL counts as not selected); ``instances`` says whether
+    one value of a multi-valued field must match or every one."""
     if not isinstance(node, Mapping) or not node:
         raise TypeError(f"a predicate is a non-empty mapping, got {node!r}")
     if "all" in node or "any" in node:
         (key,) = node
-        masks = [predicate(p, index) for p in node[key]]
+        masks = [predicate(p, index, instances) for p in node[key]]
         combine = np.logical_and if key == "all" else np.logical_or
         return combine.reduce(masks) if len(masks) > 1 else masks[0]
     if "not" in node:
-        return ~predicate(node["not"], index)
+        return ~predicate(node["not"], index, instances)
     if "study_has" in node:
-        return index.has("study", predicate(node["study_has"], index))
+        return index.has("study", predicate(node["study_has"], index, instances))
     if "patient_has" in node:
-        return index.has("patient", predicate(node["patient_has"], index))
+        return index.has("patient", predicate(node["patient_has"], index, instances))
     mask = np.ones(index.n, bool)
     for name, cond in node.items():
-        mask &= condition(index.column(name), cond)
+        mask &= condition(index.column(name), cond, instances)
     return mask
 
 
-def condition(column: Column, cond: Any) -> np.ndarray:
+def condition(column: Column, cond: Any, instances: str = "any") -> np.ndarray:
     """A scalar is equality, a list is IN, a mapping is operators ANDed."""
     if isinstance(cond, Mapping):
         ops = list(cond.items())
@@ -462,6 +558,8 @@ def condition(column: Column, cond: Any) -> np.ndarray:
         ops = [("in", cond)]
     else:
         ops = [("eq", cond)]
+    if isinstance(column, MultiColumn):
+        return column.matches(ops, instances)
     masks = [column.op(op, arg) for op, arg in ops]
     return np.logical_and.reduce(masks) if len(masks) > 1 else masks[0]
 

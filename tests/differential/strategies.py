@@ -24,7 +24,15 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from .evaluator import KINDS, Index, NumberColumn, StringColumn, evaluate, load_index
+from .evaluator import (
+    KINDS,
+    SEPARATORS,
+    Index,
+    NumberColumn,
+    StringColumn,
+    evaluate,
+    load_index,
+)
 
 #: fields a predicate may name, repeated to weigh them; NULL-heavy ones come often
 WHERE_FIELDS = (
@@ -39,6 +47,11 @@ WHERE_FIELDS = (
     *("PhotometricInterpretation", "PixelRepresentation", "ManufacturerModelName"),
     *("series_init_idc_version", "series_revised_idc_version", "aws_bucket"),
     *("crdc_series_uuid", "series_aws_url"),
+    # multi-valued: the values of a series' instances, and its collection's metadata
+    *("TransferSyntaxUID", "transfer_syntax_name", "PhotometricInterpretation"),
+    *("PixelRepresentation", "collection_cancerType", "collection_tumorLocation"),
+    *("collection_cancerType", "collection_tumorLocation", "collection_species"),
+    *("collection_name",),
 )
 #: text fields with too many distinct values to run like/ilike/regex over them cheaply
 NO_PATTERNS = frozenset({"SeriesInstanceUID", "crdc_series_uuid", "series_aws_url"})
@@ -187,12 +200,18 @@ def pools() -> Pools:
 
 def real_value(draw: st.DrawFn, name: str, scope: Scope) -> Any:
     """The seed row's value (2 times in 3, when it has one) or another of the collection's;
-    None when the field is NULL throughout."""
+    None when the field is NULL throughout. Of a multi-valued field, mostly one of the values
+    (now and then the joined text, which matches no single value when it joins several)."""
     own = pools().value_at(name, scope.row)
     if own is not None and draw(st.sampled_from([True, True, False])):
-        return own
-    real = pools().values(name, scope.collection) or pools().values(name, None)
-    return draw(st.sampled_from(real)) if real else None
+        value = own
+    else:
+        real = pools().values(name, scope.collection) or pools().values(name, None)
+        value = draw(st.sampled_from(real)) if real else None
+    sep = SEPARATORS.get(name)
+    if sep is not None and isinstance(value, str) and draw(st.integers(0, 5)) > 0:
+        value = draw(st.sampled_from(value.split(sep)))
+    return value
 
 
 @st.composite
@@ -278,6 +297,8 @@ def operator(draw: st.DrawFn, name: str, op: str, scope: Scope) -> Any:
         return draw(st.booleans())
     if op in ("in", "not_in"):
         return draw(st.lists(scalar(name, scope), min_size=1, max_size=4))
+    if op == "contains":
+        return draw(scalar(name, scope))
     if op == "between":
         pair = draw(st.lists(scalar(name, scope), min_size=2, max_size=2))
         return sorted(pair, key=lambda v: _sort_key(name, v))
@@ -306,6 +327,8 @@ def condition(draw: st.DrawFn, name: str, scope: Scope) -> Any:
         for op in OPS[KINDS[name]]
         if not (name in NO_PATTERNS and op in ("like", "ilike", "regex"))
     ]
+    if name in SEPARATORS:
+        allowed += ["contains", "contains"]
     count = draw(st.sampled_from([1, 1, 1, 2]))
     ops = draw(st.lists(st.sampled_from(allowed), min_size=count, max_size=count, unique=True))
     return {op: draw(operator(name, op, scope)) for op in ops}
@@ -429,8 +452,9 @@ def cohort_spec(draw: st.DrawFn, *, name: str = "cohort", depth: int = 3) -> dic
         limit = draw(st.sampled_from([None, None, None, 10, 3, 25, 1, 100]))
         if limit is not None:
             spec["limit"] = limit
-    if draw(st.integers(0, 9)) == 0:
-        spec["instances"] = draw(st.sampled_from(["any", "all"]))  # no instance fields locally
+    if draw(st.integers(0, 3)) == 0:
+        # locally instances: all matters to multi-valued fields (every value must match)
+        spec["instances"] = draw(st.sampled_from(["any", "all", "all"]))
     key = canonical(spec)
     if where is not None and draw(st.sampled_from([True, True, False])):
         # two empty answers in three are drawn again: an empty answer tells little

@@ -460,3 +460,43 @@ def test_like_pattern_ending_in_backslash_is_checked(op: str) -> None:
     spec = spec_of({"Modality": {op: "CT\\"}})
     with pytest.raises(idc_sql.SpecError, match="escape character"):
         idc_sql.compile(spec)
+
+
+# ----------------------------------------------------------------------------- multi-valued
+
+JPEG_OR_JPEG_2000 = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.91"]
+
+
+@pytest.mark.parametrize(
+    ("instances", "series"),
+    [("any", 75_708), ("all", 4_742)],
+)
+def test_multi_valued_any_or_every_value(index: Index, instances: str, series: int) -> None:
+    """Series with a JPEG or JPEG 2000 instance; with instances: all, those with no other
+    syntax (the joined value is one of the two): IDC v25's figures."""
+    spec = {
+        "name": "jpeg",
+        "instances": instances,
+        "columns": ["SeriesInstanceUID"],
+        "where": {"TransferSyntaxUID": JPEG_OR_JPEG_2000},
+    }
+    assert len(check(spec, index)) == series
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"TransferSyntaxUID": {"contains": "1.2.840.10008.1.2.4.50"}},
+        {"all": [{"not": {"PhotometricInterpretation": "RGB"}}, {"Modality": "SM"}]},
+        {"PhotometricInterpretation": {"not_in": ["RGB"], "is_null": False}, "Modality": "SM"},
+        {"PixelRepresentation": {"gt": "0"}},
+        {"transfer_syntax_name": {"like": "JPEG 2000%"}, "collection_id": "cptac_cm"},
+        {"collection_cancerType": {"ilike": "%lung%"}, "Modality": "SEG"},
+        {"collection_tumorLocation": ["Chest", "Lung"], "Modality": "RTSTRUCT"},
+        {"collection_species": {"ne": "Human"}},
+        {"collection_name": {"like": "TCGA-%"}, "Modality": "MR"},
+    ],
+)
+def test_multi_valued_and_collection_fields(index: Index, where: dict[str, Any]) -> None:
+    spec = {"name": "multi", "columns": ["SeriesInstanceUID"], "where": where}
+    assert check(spec, index)
