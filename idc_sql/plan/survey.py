@@ -5,23 +5,17 @@ that can.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import SpecError, UnsupportedError
-from ..spec import AllOf, AnyOf, CohortSpec, FieldConditions, SetSpec, Spec
+from ..spec import CohortSpec, SetSpec, Spec
+from ..spec.walk import conditions
 
 #: checks a condition: (field name, condition, instances, where) -> anything, or raises
 CheckAtom = Callable[..., Any]
 #: checks a column or order key: (field name, where) -> anything, or raises
 CheckColumn = Callable[[str, str], Any]
-#: the attribute holding the predicate of each node with one, and its key
-_INNER = (
-    ("not_", "not"),
-    ("study_has", "study_has"),
-    ("patient_has", "patient_has"),
-    ("segmented_by", "segmented_by"),
-)
 
 
 def survey(spec: Spec, atom: CheckAtom, column: CheckColumn) -> list[SpecError]:
@@ -39,7 +33,8 @@ def survey(spec: Spec, atom: CheckAtom, column: CheckColumn) -> list[SpecError]:
         for i, key in enumerate(current.order_by):
             checks.append(_bind(column, key.lstrip("-"), _loc(origin, f"order_by[{i}]")))
         if isinstance(current, CohortSpec) and current.where is not None:
-            for place, name, condition in _conditions(current.where, _loc(origin, "where")):
+            for at, name, condition in conditions(current.where, _loc(origin, "where")):
+                place = f"{at}.{name}"
                 checks.append(_bind(atom, name, condition, current.instances, place, keyword=True))
         for i, name in enumerate(current.columns or ()):
             checks.append(_bind(column, name, _loc(origin, f"columns[{i}]")))
@@ -60,27 +55,6 @@ def _bind(check: Callable[..., Any], *args: Any, keyword: bool = False) -> Calla
         name, condition, instances, where = args
         return lambda: check(name, condition, instances=instances, where=where)
     return lambda: check(*args)
-
-
-def _conditions(where: Any, place: str) -> Iterator[tuple[str, str, Any]]:
-    """(place, field name, condition) of every condition under ``where``, in order; a loop
-    over the predicates (their nesting is limited, but not recursed)."""
-    stack: list[tuple[Any, str]] = [(where, place)]
-    while stack:
-        node, at = stack.pop()
-        if isinstance(node, FieldConditions):
-            for name, condition in node.root.items():
-                yield f"{at}.{name}", name, condition
-        elif isinstance(node, AllOf | AnyOf):
-            key = "all" if isinstance(node, AllOf) else "any"
-            items = node.all if isinstance(node, AllOf) else node.any
-            stack.extend((p, f"{at}.{key}[{i}]") for i, p in reversed(list(enumerate(items))))
-        else:
-            for attr, key in _INNER:
-                inner = getattr(node, attr, None)
-                if inner is not None:
-                    stack.append((inner, f"{at}.{key}"))
-                    break
 
 
 def _loc(origin: str, path: str) -> str:

@@ -17,7 +17,8 @@ specification is planned (:mod:`idc_sql.plan`).
 The package has one module a job: :mod:`.keys` (the grammar's keywords), :mod:`.models` (the
 grammar), :mod:`.limits` (what a specification may hold, checked first), :mod:`.loading` (files,
 decoding, set members, the digest), :mod:`.files` (files of values: ``in_file``) and
-:mod:`.messages` (Pydantic's errors told plainly).
+:mod:`.messages` (Pydantic's errors told plainly) and :mod:`.walk` (every field condition with
+its place).
 """
 
 from __future__ import annotations

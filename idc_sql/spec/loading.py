@@ -29,7 +29,8 @@ from .limits import (
     check_predicate,
 )
 from .messages import describe, explain, join
-from .models import AllOf, AnyOf, CohortSpec, FieldConditions, Ops, SetSpec, Spec, _SpecRoot
+from .models import CohortSpec, Ops, SetSpec, Spec, _SpecRoot
+from .walk import conditions
 
 
 def parse_spec(
@@ -171,33 +172,10 @@ class _Load:
 
 def _file_conditions(where: Any) -> Iterator[tuple[str, str, Ops]]:
     """(place, field name, operators) of every condition under ``where`` that names a file,
-    in order; a loop over the predicates (their nesting is limited, but not recursed)."""
-    stack: list[tuple[Any, str]] = [(where, "where")]
-    while stack:
-        node, place = stack.pop()
-        if isinstance(node, FieldConditions):
-            for name, condition in node.root.items():
-                if isinstance(condition, Ops) and (condition.in_file or condition.not_in_file):
-                    yield place, name, condition
-        elif isinstance(node, AllOf | AnyOf):
-            key = "all" if isinstance(node, AllOf) else "any"
-            items = node.all if isinstance(node, AllOf) else node.any
-            stack.extend((p, f"{place}.{key}[{i}]") for i, p in reversed(list(enumerate(items))))
-        else:
-            for attr, key in _INNER:
-                inner = getattr(node, attr, None)
-                if inner is not None:
-                    stack.append((inner, f"{place}.{key}"))
-                    break
-
-
-#: the attribute holding the predicate of each node with one, and its key
-_INNER = (
-    ("not_", "not"),
-    ("study_has", "study_has"),
-    ("patient_has", "patient_has"),
-    ("segmented_by", "segmented_by"),
-)
+    in order."""
+    for place, name, condition in conditions(where, "where"):
+        if isinstance(condition, Ops) and (condition.in_file or condition.not_in_file):
+            yield place, name, condition
 
 
 def _shown(path: Path) -> str:
