@@ -197,6 +197,7 @@ _INNER = (
     ("study_has", "study_has"),
     ("patient_has", "patient_has"),
     ("segmented_by", "segmented_by"),
+    ("segments", "segments"),
 )
 
 
