@@ -12,6 +12,7 @@ none, the series holding the instances of its ``ReferencedImageSequence``, else 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,22 @@ def rows() -> list[Row]:
     return [dict(r) for r in next(t for t in fixture_tables() if t.name == "dicom_all").rows]
 
 
+def named_series(row: Row) -> list[str]:
+    """The series an instance names: a SEG's, then an RTSTRUCT's."""
+    return [ref["SeriesInstanceUID"] for ref in row["ReferencedSeriesSequence"]] + [
+        series["SeriesInstanceUID"]
+        for frame in row["ReferencedFrameOfReferenceSequence"]
+        for study in frame["RTReferencedStudySequence"]
+        for series in study["RTReferencedSeriesSequence"]
+    ]
+
+
+def referenced_instances(row: Row) -> list[str]:
+    """The instances an instance references: its referenced images, else its source images."""
+    images = row["ReferencedImageSequence"] or row["SourceImageSequence"]
+    return [image["ReferencedSOPInstanceUID"] for image in images]
+
+
 @pytest.fixture(scope="module")
 def references(rows: list[Row]) -> set[tuple[str, str]]:
     """(segmentation series, series it segments) pairs of the fixture."""
@@ -40,20 +57,9 @@ def references(rows: list[Row]) -> set[tuple[str, str]]:
     for row in rows:
         if row["SOPClassUID"] not in SEGMENTATION_SOP_CLASSES:
             continue
-        named = [ref["SeriesInstanceUID"] for ref in row["ReferencedSeriesSequence"]]
-        named += [
-            series["SeriesInstanceUID"]
-            for frame in row["ReferencedFrameOfReferenceSequence"]
-            for study in frame["RTReferencedStudySequence"]
-            for series in study["RTReferencedSeriesSequence"]
-        ]
+        named = named_series(row)
         if not named:
-            images = row["ReferencedImageSequence"] or row["SourceImageSequence"]
-            named = [
-                series_of[image["ReferencedSOPInstanceUID"]]
-                for image in images
-                if image["ReferencedSOPInstanceUID"] in series_of
-            ]
+            named = [series_of[uid] for uid in referenced_instances(row) if uid in series_of]
         pairs.update((row["SeriesInstanceUID"], uid) for uid in named)
     return pairs
 
@@ -143,3 +149,18 @@ def test_segments_and_segmented_by_compose(
     assert _selected(engine, {"all": [{"Modality": "SEG"}, unreferenced]}) == {
         uid for uid, m in modality.items() if m == "SEG"
     } - {seg for seg, source in references if modality[seg] == "SEG"}
+
+
+def test_reference_fields_as_conditions(engine: BigQueryEngine, rows: list[Row]) -> None:
+    """referenced_series and referenced_instances are conditions of their own."""
+    cases: list[tuple[str, Callable[[Row], list[str]], str]] = [
+        ("referenced_series", named_series, "ReferencedSeriesSequence"),
+        ("referenced_series", named_series, "ReferencedFrameOfReferenceSequence"),
+        ("referenced_instances", referenced_instances, "ReferencedImageSequence"),
+        ("referenced_instances", referenced_instances, "SourceImageSequence"),
+    ]
+    for field, values, style in cases:
+        uid = values(next(r for r in rows if r[style]))[0]
+        expected = {r["SeriesInstanceUID"] for r in rows if uid in values(r)}
+        assert expected
+        assert _selected(engine, {field: {"contains": uid}}) == expected, (field, style)
