@@ -40,7 +40,8 @@ Capability = str
 CAPABILITIES: Mapping[Capability, str] = {
     "instance_fields": "conditions on per-instance DICOM attributes",
     "segment_fields": "conditions on the segments of DICOM SEG series",
-    "segmented_by": "segmented_by (which series a SEG references)",
+    "segmented_by": "segmented_by (which series a SEG or RTSTRUCT references)",
+    "segments": "segments (the SEG and RTSTRUCT series that reference a series)",
     "live_schema": "any dicom_all column, checked against the live schema",
     "any_release": "any IDC release (idc_vNN datasets)",
     "cost_guard": "a dry-run estimate and a cap on the bytes a query bills",
@@ -233,6 +234,7 @@ TARGETS: Mapping[str, Target] = {
                 "instance_fields",
                 "segment_fields",
                 "segmented_by",
+                "segments",
                 "live_schema",
                 "any_release",
                 "cost_guard",

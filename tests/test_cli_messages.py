@@ -46,9 +46,9 @@ def test_every_problem_is_a_line_of_its_own(tmp_path: Path) -> None:
         # limit beside all: the predicate's structure is refused first, alone
         assert done.stderr.splitlines() == [
             "idc-sql: error: bad.yaml: where: a predicate has exactly one of all, any, not, "
-            "study_has, patient_has, segmented_by and nothing beside it; got keys all, limit "
-            "('limit' belongs to the specification's top level, beside name: move it out of "
-            "where)"
+            "study_has, patient_has, segmented_by, segments and nothing beside it; got keys all, "
+            "limit ('limit' belongs to the specification's top level, beside name: move it out "
+            "of where)"
         ]
     (tmp_path / "bad.yaml").write_text(BAD.replace("  limit: 10\n", ""), encoding="utf-8")
     for command in (["run", "bad.yaml", "-o", "bad.s5cmd"], ["count", "bad.yaml"]):

@@ -31,7 +31,7 @@ from idc_sql.spec.limits import (
     MAX_YAML_EXPANSION,
 )
 
-NODES = ("not", "all", "any", "study_has", "patient_has", "segmented_by")
+NODES = ("not", "all", "any", "study_has", "patient_has", "segmented_by", "segments")
 TOO_DEEP = f"predicates nested deeper than the limit of {MAX_NESTING} levels"
 TOO_MANY = f"more predicates than the limit of {MAX_PREDICATES:,}"
 TOO_LONG = f"more values than the limit of {MAX_LIST:,} in one list"
@@ -72,7 +72,7 @@ def cli(*args: str | Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str
 def test_nesting_at_the_limit_compiles(key: str) -> None:
     """At the limit, the deepest predicates compile and render without running out of stack."""
     spec = idc_sql.parse_spec({"name": "deep", "where": nested(key, MAX_NESTING)})
-    engines = ["bigquery"] if key == "segmented_by" else ["local", "bigquery"]
+    engines = ["bigquery"] if key in ("segmented_by", "segments") else ["local", "bigquery"]
     for engine in engines:
         assert idc_sql.compile(spec, engine).sql.count("SELECT") >= 1
 
@@ -529,8 +529,8 @@ CONTROL = {
     "nul-in-node-keys": (
         {"name": "x", "where": {"not": {"Modality": "CT"}, "\x00": 1}},
         "where",
-        "a predicate has exactly one of all, any, not, study_has, patient_has, segmented_by "
-        "and nothing beside it; got keys not, \\x00",
+        "a predicate has exactly one of all, any, not, study_has, patient_has, segmented_by, "
+        "segments and nothing beside it; got keys not, \\x00",
     ),
     "rtl-override": ({"name": "x\u202e"}, "name", "name 'x\\u202e' must match"),
 }

@@ -29,22 +29,66 @@ INSTANCE_FIELDS: tuple[Field, ...] = (
         kind="strings",
         bq_type="STRING",
         bq_mode="REPEATED",
-        description="SeriesInstanceUIDs the instance references (ReferencedSeriesSequence), "
-        "e.g. the series a SEG segments",
+        description="SeriesInstanceUIDs the instance names (ReferencedSeriesSequence; an "
+        "RTSTRUCT's RTReferencedSeriesSequence), e.g. the series a SEG segments",
         local=None,
         bigquery=lambda: _referenced_series(),
+    ),
+    Field(
+        name="referenced_instances",
+        level="instance",
+        kind="strings",
+        bq_type="STRING",
+        bq_mode="REPEATED",
+        description="SOPInstanceUIDs the instance references (ReferencedImageSequence, else "
+        "SourceImageSequence), e.g. the images a SEG was derived from",
+        local=None,
+        bigquery=lambda: _referenced_instances(),
     ),
 )
 
 
+def _uids(path: tuple[str, ...], leaf: str) -> exp.Expr:
+    """ARRAY(SELECT e<n>.<leaf> FROM UNNEST(dicom_all.<path[0]>) AS e0 CROSS JOIN
+    UNNEST(e0.<path[1]>) AS e1 ...): ``leaf`` of every element of a nested sequence."""
+    query: exp.Select | None = None
+    for depth, name in enumerate(path):
+        parent = _col(name) if depth == 0 else exp.column(name, table=f"e{depth - 1}")
+        # BigQuery names an UNNEST's element by a column alias
+        rows = exp.Unnest(
+            expressions=[parent], alias=exp.TableAlias(columns=[exp.to_identifier(f"e{depth}")])
+        )
+        if query is None:
+            query = exp.select(exp.column(leaf, table=f"e{len(path) - 1}")).from_(rows)
+        else:
+            query = query.join(rows, join_type="cross", copy=False)
+    assert query is not None
+    return exp.Array(expressions=[query])
+
+
 def _referenced_series() -> exp.Expr:
-    """ARRAY(SELECT ref.SeriesInstanceUID FROM UNNEST(dicom_all.ReferencedSeriesSequence) ref)."""
-    ref = exp.Unnest(
-        expressions=[_col("ReferencedSeriesSequence")],
-        alias=exp.TableAlias(columns=[exp.to_identifier("ref")]),
+    """The series named by a SEG (ReferencedSeriesSequence) and by an RTSTRUCT
+    (ReferencedFrameOfReferenceSequence > RTReferencedStudySequence >
+    RTReferencedSeriesSequence), as IDC's seg_index and rtstruct_index read them."""
+    rt_path = (
+        "ReferencedFrameOfReferenceSequence",
+        "RTReferencedStudySequence",
+        "RTReferencedSeriesSequence",
     )
-    return exp.Array(
-        expressions=[exp.select(exp.column("SeriesInstanceUID", table="ref")).from_(ref)]
+    return exp.ArrayConcat(
+        this=_uids(("ReferencedSeriesSequence",), "SeriesInstanceUID"),
+        expressions=[_uids(rt_path, "SeriesInstanceUID")],
+    )
+
+
+def _referenced_instances() -> exp.Expr:
+    """IF(ARRAY_LENGTH(<ReferencedImageSequence's>) > 0, <those>, <SourceImageSequence's>):
+    the instances referenced, in the order IDC's seg_index falls back through them."""
+    images = _uids(("ReferencedImageSequence",), "ReferencedSOPInstanceUID")
+    return exp.If(
+        this=exp.GT(this=exp.ArraySize(this=images), expression=exp.Literal.number(0)),
+        true=images.copy(),
+        false=_uids(("SourceImageSequence",), "ReferencedSOPInstanceUID"),
     )
 
 

@@ -15,6 +15,12 @@ SERIES = "series"
 SEGMENT_MATCHES = "segment_matches"
 REFERENCES = "segment_references"
 ROW = "_row"
+#: the SOP classes of segmentations: SEG (binary, fractional; label map) and RTSTRUCT
+SEGMENTATION_SOP_CLASSES = (
+    "1.2.840.10008.5.1.4.1.1.66.4",
+    "1.2.840.10008.5.1.4.1.1.66.7",
+    "1.2.840.10008.5.1.4.1.1.481.3",
+)
 #: how a condition names one value of a multi-valued field
 ELEMENT = "_value"
 
@@ -29,7 +35,7 @@ class Builder:
     aggregates: dict[Atom, str] = field(default_factory=dict)
     #: segment-level atoms: atom -> column name, aggregated over each SEG series' segments
     segment_aggregates: dict[Atom, str] = field(default_factory=dict)
-    #: a segmented_by relation needs the SEG -> segmented series references
+    #: a segmented_by or segments relation needs the SEG -> segmented series references
     references: bool = False
     depth: int = 0
 
@@ -155,7 +161,7 @@ class Builder:
         assert isinstance(node, Has)
         self.depth += 1
         inner_alias = f"s{self.depth}"
-        if node.level == "segmentation":
+        if node.level in ("segmentation", "segments"):
             return self.segmented_by(node, alias, inner_alias)
         keys = ("StudyInstanceUID",) if node.level == "study" else ("collection_id", "PatientID")
         joins = [
@@ -170,8 +176,13 @@ class Builder:
         return exp.Exists(this=sub)
 
     def segmented_by(self, node: Has, alias: str, inner: str) -> exp.Expr:
-        """EXISTS a SEG series that references this series and matches the predicate."""
+        """EXISTS a reference between this series and a series matching the predicate: a SEG or
+        RTSTRUCT that segments this series (``segmentation``), or a series this SEG or RTSTRUCT
+        segments (``segments``)."""
         refs = f"r{self.depth}"
+        mine, theirs = ("segmented_series", "seg_series")
+        if node.level == "segments":
+            mine, theirs = theirs, mine
         sub = (
             exp.select(exp.Literal.number(1))
             .from_(exp.table_(REFERENCES).as_(refs, copy=False), copy=False)
@@ -179,14 +190,14 @@ class Builder:
                 exp.table_(SERIES).as_(inner, copy=False),
                 on=exp.EQ(
                     this=exp.column("SeriesInstanceUID", table=inner),
-                    expression=exp.column("seg_series", table=refs),
+                    expression=exp.column(theirs, table=refs),
                 ),
                 copy=False,
             )
             .where(
                 exp.and_(
                     exp.EQ(
-                        this=exp.column("segmented_series", table=refs),
+                        this=exp.column(mine, table=refs),
                         expression=exp.column("SeriesInstanceUID", table=alias),
                     ),
                     self.predicate(node.item, inner),
@@ -197,29 +208,57 @@ class Builder:
         )
         return exp.Exists(this=sub)
 
-    def _references(self, source: exp.Table) -> exp.Select:
-        """SEG series and the series they segment, from the catalog's readings per instance."""
+    def _references(self, source: exp.Table) -> exp.Query:
+        """SEG and RTSTRUCT series and the series they segment, as IDC's seg_index and
+        rtstruct_index find them: the series a SEG names (ReferencedSeriesSequence) or an
+        RTSTRUCT names (ReferencedFrameOfReferenceSequence > RTReferencedStudySequence >
+        RTReferencedSeriesSequence); when an instance names none, the series holding the
+        instances it references (ReferencedImageSequence, else SourceImageSequence)."""
         from ..catalog import field as catalog_field
 
-        referenced = self.target.reading(catalog_field("referenced_series"))
-        modality = self.target.reading(catalog_field("Modality"))
+        named = self.target.reading(catalog_field("referenced_series"))
+        referenced = self.target.reading(catalog_field("referenced_instances"))
+        assert named is not None
         assert referenced is not None
-        assert isinstance(modality, exp.AnyValue)
-        # BigQuery names an UNNEST's element by a column alias
-        ref = exp.Unnest(
-            expressions=[referenced],
-            alias=exp.TableAlias(columns=[exp.to_identifier("segmented_series")]),
+        # by SOP class, as IDC's indices select them (more reliable than Modality)
+        segmentation = exp.In(
+            this=exp.column("SOPClassUID", table="dicom_all"),
+            expressions=[exp.Literal.string(uid) for uid in SEGMENTATION_SOP_CLASSES],
         )
-        return (
+        by_series = (
             exp.select(
                 exp.column("SeriesInstanceUID", table="dicom_all").as_("seg_series", copy=False),
                 exp.column("segmented_series"),
             )
-            .distinct(copy=False)
             .from_(source.copy().as_("dicom_all", copy=False), copy=False)
-            .join(ref, join_type="cross", copy=False)
-            .where(exp.EQ(this=modality.this, expression=exp.Literal.string("SEG")), copy=False)
+            .join(_unnest(named.copy(), "segmented_series"), join_type="cross", copy=False)
+            .where(segmentation.copy(), copy=False)
         )
+        by_instance = (
+            exp.select(
+                exp.column("SeriesInstanceUID", table="dicom_all").as_("seg_series", copy=False),
+                exp.column("SeriesInstanceUID", table="image").as_("segmented_series", copy=False),
+            )
+            .from_(source.copy().as_("dicom_all", copy=False), copy=False)
+            .join(_unnest(referenced, "referenced_instance"), join_type="cross", copy=False)
+            .join(
+                source.copy().as_("image", copy=False),
+                on=exp.EQ(
+                    this=exp.column("SOPInstanceUID", table="image"),
+                    expression=exp.column("referenced_instance"),
+                ),
+                copy=False,
+            )
+            .where(
+                exp.and_(
+                    segmentation,
+                    exp.EQ(this=exp.ArraySize(this=named), expression=exp.Literal.number(0)),
+                    copy=False,
+                ),
+                copy=False,
+            )
+        )
+        return exp.union(by_series, by_instance, distinct=True, copy=False)
 
     # ---- the series relation
 
@@ -247,13 +286,13 @@ class Builder:
             for item in node.items:
                 self.collect(item)
         else:
-            if isinstance(node, Has) and node.level == "segmentation":
+            if isinstance(node, Has) and node.level in ("segmentation", "segments"):
                 self.references = True
             self.collect(node.item)
 
-    def side_relations(self, dataset: str, project: str) -> list[tuple[str, exp.Select]]:
+    def side_relations(self, dataset: str, project: str) -> list[tuple[str, exp.Query]]:
         """CTEs the series relation and the predicates read besides dicom_all."""
-        out = []
+        out: list[tuple[str, exp.Query]] = []
         source = self.target.table(self.target.series_source, dataset, project, self.schema)
         if self.segment_aggregates:
             segments = self.target.table("segmentations", dataset, project, self.schema).as_(
@@ -341,6 +380,11 @@ class Builder:
         if narrowing is not None:
             query = query.where(narrowing, copy=False)
         return query.group_by(exp.column("SeriesInstanceUID", table="dicom_all"), copy=False)
+
+
+def _unnest(values: exp.Expr, name: str) -> exp.Unnest:
+    # BigQuery names an UNNEST's element by a column alias
+    return exp.Unnest(expressions=[values], alias=exp.TableAlias(columns=[exp.to_identifier(name)]))
 
 
 def _typed(f: Field, value: exp.Expr) -> exp.Expr:

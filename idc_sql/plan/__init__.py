@@ -27,6 +27,7 @@ from ..spec import (
     Ops,
     PatientHas,
     SegmentedBy,
+    Segments,
     SetSpec,
     Spec,
     StudyHas,
@@ -294,13 +295,23 @@ def _predicate(node: Any, target: Target, instances: Any, where: str) -> Node:
         if not target.can("segmented_by"):
             raise UnsupportedError(
                 f"{where}.segmented_by",
-                "which series a segmentation (SEG) references is known from dicom_all; ",
+                "which series a segmentation (SEG or RTSTRUCT) references is known from "
+                "dicom_all; ",
                 *run_on(answering("segmented_by")),
             )
         return Has(
             "segmentation",
             _predicate(node.segmented_by, target, instances, f"{where}.segmented_by"),
         )
+    if isinstance(node, Segments):
+        if not target.can("segments"):
+            raise UnsupportedError(
+                f"{where}.segments",
+                "which series a segmentation (SEG or RTSTRUCT) references is known from "
+                "dicom_all; ",
+                *run_on(answering("segments")),
+            )
+        return Has("segments", _predicate(node.segments, target, instances, f"{where}.segments"))
     assert isinstance(node, FieldConditions)
     atoms = tuple(
         _atom(name, cond, target, instances, f"{where}.{name}") for name, cond in node.root.items()

@@ -49,9 +49,10 @@ class Negate:
 @dataclass(frozen=True)
 class Has:
     """The series' study or patient has a series matching ``item``; or (``segmentation``) the
-    series is segmented by a SEG series matching it."""
+    series is segmented by a SEG or RTSTRUCT series matching it; or (``segments``) the series
+    is a SEG or RTSTRUCT that references a series matching it."""
 
-    level: Literal["study", "patient", "segmentation"]
+    level: Literal["study", "patient", "segmentation", "segments"]
     item: Node
 
 

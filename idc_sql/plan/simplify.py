@@ -54,7 +54,11 @@ def simplify(node: Node) -> Node:
         return Negate(simplify(node.item))
     if isinstance(node, Has):
         inner = simplify(node.item)
-        while isinstance(inner, Has) and inner.level == node.level and node.level != "segmentation":
+        while (
+            isinstance(inner, Has)
+            and inner.level == node.level
+            and node.level in ("study", "patient")
+        ):
             inner = inner.item
         return Has(node.level, inner)
     return node

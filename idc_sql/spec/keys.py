@@ -20,7 +20,7 @@ OPERATORS = (
     "is_null",
     "contains",
 )
-NODE_KEYS = ("all", "any", "not", "study_has", "patient_has", "segmented_by")
+NODE_KEYS = ("all", "any", "not", "study_has", "patient_has", "segmented_by", "segments")
 SET_KEYS = ("union", "intersect", "except")
 #: operators whose values are read from a file (see :mod:`.files`)
 FILE_OPERATORS = ("in_file", "not_in_file")

@@ -22,7 +22,8 @@ from typing import Any
 from ..errors import SpecError
 from .keys import NODE_KEYS, SET_KEYS
 
-#: levels of predicates (all, any, not, study_has, patient_has, segmented_by) inside each other
+#: levels of predicates (all, any, not, study_has, patient_has, segmented_by, segments) inside
+#: each other
 MAX_NESTING = 32
 #: predicates in a specification: each node and each field condition counts one, and a set
 #: specification counts each member (with its own predicates) once per reference

@@ -95,6 +95,7 @@ def _locate(loc: tuple[Any, ...], data: Any) -> tuple[list[str | int], Any]:
 
 _TAGS = {
     "segmented_by",
+    "segments",
     "fields",
     "ops",
     "scalar",
@@ -157,7 +158,8 @@ def _message(error: Any, loc: list[str | int], parent: Any) -> str:
             )
             return (
                 "a predicate has exactly one of all, any, not, study_has, patient_has, "
-                f"segmented_by and nothing beside it; got keys {', '.join(map(str, value))}{hint}"
+                "segmented_by, segments and nothing beside it; "
+                f"got keys {', '.join(map(str, value))}{hint}"
             )
         return f"a predicate is a mapping (e.g. {{Modality: CT}}), got {describe(value)}"
     if kind in ("too_short", "too_long") and key == "between":

@@ -167,6 +167,13 @@ class SegmentedBy(_Strict):
     segmented_by: Predicate
 
 
+class Segments(_Strict):
+    """The series is a segmentation (SEG or RTSTRUCT) of a series matching the predicate
+    (BigQuery only)."""
+
+    segments: Predicate
+
+
 class FieldConditions(_DeferredRoot[dict[str, Condition]]):
     """Field names mapped to conditions; several fields are ANDed."""
 
@@ -182,6 +189,7 @@ def _predicate_kind(value: Any) -> str | None:
             StudyHas: "study_has",
             PatientHas: "patient_has",
             SegmentedBy: "segmented_by",
+            Segments: "segments",
             FieldConditions: "fields",
         }.get(type(value))
     if not isinstance(value, Mapping):
@@ -200,6 +208,7 @@ Predicate = Annotated[
         Annotated[StudyHas, Tag("study_has")],
         Annotated[PatientHas, Tag("patient_has")],
         Annotated[SegmentedBy, Tag("segmented_by")],
+        Annotated[Segments, Tag("segments")],
         Annotated[FieldConditions, Tag("fields")],
     ],
     Discriminator(
@@ -207,7 +216,7 @@ Predicate = Annotated[
         custom_error_type="predicate",
         custom_error_message=(
             "a predicate is a mapping with exactly one of all, any, not, study_has, "
-            "patient_has, segmented_by, or a mapping of field names to conditions"
+            "patient_has, segmented_by, segments, or a mapping of field names to conditions"
         ),
     ),
 ]

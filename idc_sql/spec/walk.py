@@ -21,6 +21,7 @@ INNER = (
     ("study_has", "study_has"),
     ("patient_has", "patient_has"),
     ("segmented_by", "segmented_by"),
+    ("segments", "segments"),
 )
 
 

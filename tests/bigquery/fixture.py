@@ -68,8 +68,11 @@ DICOM_ALL_COLUMNS = frozenset(
         "PatientSex",
         "PatientWeight",
         "PatientSize",
-        # SEG instances name the series they segment (a REPEATED RECORD, as in IDC)
+        # segmentations name the series they segment (REPEATED RECORDs, as in IDC)
         "ReferencedSeriesSequence",
+        "ReferencedImageSequence",
+        "SourceImageSequence",
+        "ReferencedFrameOfReferenceSequence",
         "StudyDate",
         "StudyDescription",
         "BodyPartExamined",

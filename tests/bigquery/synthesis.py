@@ -37,6 +37,8 @@ Row = dict[str, Any]
 SEED = 25
 IMAGE_MODALITIES = ("CT", "MR", "PT")
 SEG_SOP_CLASSES = frozenset({"1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7"})
+RTSTRUCT_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.481.3"
+SEGMENTATION_SOP_CLASSES = SEG_SOP_CLASSES | {RTSTRUCT_SOP_CLASS}
 GCS_BUCKET_OF_AWS_BUCKET = {  # the inverse of the mapping in idc-index-data's prior_versions_index
     "idc-open-data": "public-datasets-idc",
     "idc-open-data-two": "idc-open-idc1",
@@ -168,8 +170,11 @@ def dicom_all_rows(series: Sequence[Row], collections: dict[str, Row]) -> list[R
     """One row per instance of each series (``instanceCount`` rows per series); ``collections``
     holds collections_index's rows by collection_id.
 
-    A SEG instance's ``ReferencedSeriesSequence`` names the series it segments (the study's
-    ``segmented_source``), as DICOM's Common Instance Reference module does.
+    A segmentation names the series it segments (the study's ``segmented_source``): a SEG in
+    ``ReferencedSeriesSequence``, as DICOM's Common Instance Reference module does, or, for some
+    SEG series, only through the instances it references (``ReferencedImageSequence`` or
+    ``SourceImageSequence``); an RTSTRUCT through ``ReferencedFrameOfReferenceSequence`` >
+    ``RTReferencedStudySequence`` > ``RTReferencedSeriesSequence``.
     """
     studies: dict[str, list[Row]] = defaultdict(list)
     for one in series:
@@ -177,15 +182,59 @@ def dicom_all_rows(series: Sequence[Row], collections: dict[str, Row]) -> list[R
     rows = []
     for one in series:
         source = None
-        if one["SOPClassUID"] in SEG_SOP_CLASSES:
+        if one["SOPClassUID"] in SEGMENTATION_SOP_CLASSES:
             source = segmented_source(studies[one["StudyInstanceUID"]])
-        references = [{"SeriesInstanceUID": source["SeriesInstanceUID"]}] if source else []
         about = collection_metadata(collections.get(one["collection_id"]))
         rows.extend(
-            {**row, **about, "ReferencedSeriesSequence": references}
-            for row in _series_instances(one)
+            {**row, **about, **_references(one, source, index)}
+            for index, row in enumerate(_series_instances(one))
         )
     return rows
+
+
+#: how a SEG series names what it segments, by the share of SEG series taking each way
+SEG_REFERENCE_STYLES = (("series", 0.5), ("images", 0.3), ("sources", 0.2))
+
+
+def seg_reference_style(seg_uid: str) -> str:
+    """How the SEG series ``seg_uid`` names the series it segments: ``series``
+    (ReferencedSeriesSequence), ``images`` (ReferencedImageSequence) or ``sources``
+    (SourceImageSequence)."""
+    draw = rng_for("references", seg_uid).random()
+    for style, share in SEG_REFERENCE_STYLES:
+        if draw < share:
+            return style
+        draw -= share
+    return SEG_REFERENCE_STYLES[-1][0]
+
+
+def _references(one: Row, source: Row | None, index: int) -> Row:
+    """The reference sequences of the ``index``-th instance of ``one`` (empty unless it is a
+    segmentation of a series ``source``)."""
+    refs: Row = {
+        "ReferencedSeriesSequence": [],
+        "ReferencedImageSequence": [],
+        "SourceImageSequence": [],
+        "ReferencedFrameOfReferenceSequence": [],
+    }
+    if source is None:
+        return refs
+    uid = source["SeriesInstanceUID"]
+    if one["SOPClassUID"] == RTSTRUCT_SOP_CLASS:
+        study = {"ReferencedSOPInstanceUID": source["StudyInstanceUID"]}
+        study["RTReferencedSeriesSequence"] = [{"SeriesInstanceUID": uid}]
+        refs["ReferencedFrameOfReferenceSequence"] = [
+            {"FrameOfReferenceUID": f"{uid}.0", "RTReferencedStudySequence": [study]}
+        ]
+        return refs
+    style = seg_reference_style(one["SeriesInstanceUID"])
+    if style == "series":
+        refs["ReferencedSeriesSequence"] = [{"SeriesInstanceUID": uid}]
+    else:
+        image = instance_uid(uid, index % source["instanceCount"])
+        key = "ReferencedImageSequence" if style == "images" else "SourceImageSequence"
+        refs[key] = [{"ReferencedSOPInstanceUID": image}]
+    return refs
 
 
 def _series_instances(series: Row) -> Iterator[Row]:

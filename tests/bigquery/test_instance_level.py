@@ -194,32 +194,6 @@ def test_segmentations_of_an_anatomic_region(engine: BigQueryEngine, segments: l
     assert _selected(engine, {"AnatomicRegion": {"ilike": region.upper()}}) == expected
 
 
-def test_series_segmented_by(
-    engine: BigQueryEngine, segments: list[Row], instances: dict[str, list[Row]]
-) -> None:
-    kind = _meaning(segments[0]["SegmentedPropertyType"])
-    segs = {
-        s["SeriesInstanceUID"] for s in segments if _meaning(s["SegmentedPropertyType"]) == kind
-    }
-    expected = {
-        ref["SeriesInstanceUID"]
-        for uid in segs
-        for row in instances[uid]
-        for ref in row["ReferencedSeriesSequence"]
-    }
-    assert expected
-    where = {"segmented_by": {"SegmentedPropertyType": kind}}
-    assert _selected(engine, where) == expected
-    # any segmentation at all
-    all_sources = {
-        ref["SeriesInstanceUID"]
-        for rows in instances.values()
-        for row in rows
-        for ref in row.get("ReferencedSeriesSequence") or []
-    }
-    assert _selected(engine, {"segmented_by": {"Modality": "SEG"}}) == all_sources
-
-
 def test_study_has_a_segmentation_of(
     engine: BigQueryEngine, segments: list[Row], instances: dict[str, list[Row]]
 ) -> None:
@@ -238,6 +212,7 @@ def test_study_has_a_segmentation_of(
     [
         ({"SegmentedPropertyType": "Liver"}, "where.SegmentedPropertyType"),
         ({"segmented_by": {"Modality": "SEG"}}, "where.segmented_by"),
+        ({"segments": {"Modality": "CT"}}, "where.segments"),
     ],
 )
 def test_the_local_engine_refuses_segmentation_predicates(

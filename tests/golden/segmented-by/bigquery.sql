@@ -6,17 +6,78 @@ WITH segment_matches AS (
   GROUP BY
     seg.SeriesInstanceUID
 ), segment_references AS (
-  SELECT DISTINCT
+  SELECT
     dicom_all.SeriesInstanceUID AS seg_series,
     segmented_series
   FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
-  CROSS JOIN UNNEST(ARRAY(
-    SELECT
-      ref.SeriesInstanceUID
-    FROM UNNEST(dicom_all.ReferencedSeriesSequence) AS ref
+  CROSS JOIN UNNEST(ARRAY_CONCAT(
+    ARRAY(
+      SELECT
+        e0.SeriesInstanceUID
+      FROM UNNEST(dicom_all.ReferencedSeriesSequence) AS e0
+    ),
+    ARRAY(
+      SELECT
+        e2.SeriesInstanceUID
+      FROM UNNEST(dicom_all.ReferencedFrameOfReferenceSequence) AS e0
+      CROSS JOIN UNNEST(e0.RTReferencedStudySequence) AS e1
+      CROSS JOIN UNNEST(e1.RTReferencedSeriesSequence) AS e2
+    )
   )) AS segmented_series
   WHERE
-    dicom_all.Modality = 'SEG'
+    dicom_all.SOPClassUID IN (
+      '1.2.840.10008.5.1.4.1.1.66.4',
+      '1.2.840.10008.5.1.4.1.1.66.7',
+      '1.2.840.10008.5.1.4.1.1.481.3'
+    )
+  UNION DISTINCT
+  SELECT
+    dicom_all.SeriesInstanceUID AS seg_series,
+    image.SeriesInstanceUID AS segmented_series
+  FROM `bigquery-public-data`.`idc_current`.`dicom_all` AS dicom_all
+  CROSS JOIN UNNEST(IF(
+    ARRAY_LENGTH(
+      ARRAY(
+        SELECT
+          e0.ReferencedSOPInstanceUID
+        FROM UNNEST(dicom_all.ReferencedImageSequence) AS e0
+      )
+    ) > 0,
+    ARRAY(
+      SELECT
+        e0.ReferencedSOPInstanceUID
+      FROM UNNEST(dicom_all.ReferencedImageSequence) AS e0
+    ),
+    ARRAY(
+      SELECT
+        e0.ReferencedSOPInstanceUID
+      FROM UNNEST(dicom_all.SourceImageSequence) AS e0
+    )
+  )) AS referenced_instance
+  JOIN `bigquery-public-data`.`idc_current`.`dicom_all` AS image
+    ON image.SOPInstanceUID = referenced_instance
+  WHERE
+    dicom_all.SOPClassUID IN (
+      '1.2.840.10008.5.1.4.1.1.66.4',
+      '1.2.840.10008.5.1.4.1.1.66.7',
+      '1.2.840.10008.5.1.4.1.1.481.3'
+    )
+    AND ARRAY_LENGTH(
+      ARRAY_CONCAT(
+        ARRAY(
+          SELECT
+            e0.SeriesInstanceUID
+          FROM UNNEST(dicom_all.ReferencedSeriesSequence) AS e0
+        ),
+        ARRAY(
+          SELECT
+            e2.SeriesInstanceUID
+          FROM UNNEST(dicom_all.ReferencedFrameOfReferenceSequence) AS e0
+          CROSS JOIN UNNEST(e0.RTReferencedStudySequence) AS e1
+          CROSS JOIN UNNEST(e1.RTReferencedSeriesSequence) AS e2
+        )
+      )
+    ) = 0
 ), series AS (
   SELECT
     dicom_all.SeriesInstanceUID AS `SeriesInstanceUID`,
