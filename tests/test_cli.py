@@ -447,7 +447,7 @@ class Bad:
 
 ALLOWED_OPERATORS = (
     "eq, ne, in, not_in, in_file, not_in_file, lt, lte, gt, gte, between, like, ilike, regex, "
-    "is_null, contains, column"
+    "is_null, contains, has, column"
 )
 ALLOWED_KEYS = (
     "name, description, idc_version, columns, order_by, limit, licenses, instances, where"

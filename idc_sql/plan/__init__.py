@@ -49,6 +49,7 @@ from .nodes import (
     fields_in,
     per_value,
 )
+from .sequences import Within, sequence_atom
 from .simplify import simplify
 from .survey import survey
 from .values import all_numbers, allowed_ops, check_value, wrong_op
@@ -65,6 +66,7 @@ __all__ = [
     "Plan",
     "Selection",
     "UnknownFieldError",
+    "Within",
     "atoms_in",
     "fields_in",
     "per_value",
@@ -312,7 +314,27 @@ def _atom(name: str, condition: Any, target: Target, instances: Any, where: str)
     top_level = misplaced(name)
     if top_level is not None:
         raise SpecError(where, top_level)
+    if isinstance(condition, Ops) and condition.has is not None and not target.can("sequences"):
+        raise UnsupportedError(
+            f"{where}.has",
+            f"conditions on DICOM sequences (has) read {name} of dicom_all, a REPEATED "
+            f"RECORD that {target.description} does not carry; ",
+            *run_on(answering("sequences")),
+        )
     f = _field(name, target, where)
+    if f.kind == "sequence":
+        return sequence_atom(f, condition, instances, where, _checked)
+    return _conditions(f, condition, instances, where)
+
+
+def _checked(f: Field, condition: Any, where: str) -> Atom:
+    node = _conditions(f, condition, "any", where)
+    assert isinstance(node, Atom)
+    return node
+
+
+def _conditions(f: Field, condition: Any, instances: Any, where: str) -> Node:
+    """The atom(s) of ``condition`` on the field ``f``, its operators and values checked."""
     if isinstance(condition, Ops):
         raw = condition.items()
     elif isinstance(condition, list):
