@@ -557,6 +557,12 @@ BAD = {
         _spec("  all:\n    - Modality: CT\n    - SliceThickness: {lte: 2.5}\n"),
         f"spec.yaml: where.all[1].SliceThickness: SliceThickness {INSTANCE_LOCAL}",
     ),
+    "sequence-on-local": Bad(
+        _spec("  ReferencedSeriesSequence: {has: {SeriesInstanceUID: '1.2.3'}}\n"),
+        "spec.yaml: where.ReferencedSeriesSequence.has: conditions on DICOM sequences (has) "
+        "read ReferencedSeriesSequence of dicom_all, a REPEATED RECORD that DuckDB over the "
+        "installed idc-index-data does not carry; run this cohort with --engine bigquery",
+    ),
     "contains-on-single-value": Bad(
         _spec("  Modality: {contains: CT}\n"),
         "spec.yaml: where.Modality.contains: contains is for fields holding several values "
@@ -801,6 +807,31 @@ COMPILE_BAD = {
     "contains-a-number": (
         "name: bad\nwhere:\n  ImageType: {contains: 5}\n",
         "spec.yaml: where.ImageType.contains: ImageType compares as text; got int 5 (quote it)",
+    ),
+    "unknown-sequence-sub-field": (
+        "name: bad\nwhere:\n  StructureSetROISequence: {has: {ROINam: {ilike: '%lung%'}}}\n",
+        "spec.yaml: where.StructureSetROISequence.has.ROINam: StructureSetROISequence has no "
+        "sub-field 'ROINam'; did you mean ROIName, ROINumber? (its sub-fields: "
+        "SpecificCharacterSet, ROINumber, ReferencedFrameOfReferenceUID, ROIName, "
+        "ROIDescription, ROIVolume, ROIGenerationAlgorithm, OtherElements)",
+    ),
+    "unknown-nested-sub-field": (
+        "name: bad\nwhere:\n  StructureSetROISequence:\n"
+        "    has: {OtherElements: {has: {Dat: x}}}\n",
+        "spec.yaml: where.StructureSetROISequence.has.OtherElements.has.Dat: "
+        "StructureSetROISequence.OtherElements has no sub-field 'Dat'; did you mean Data? "
+        "(its sub-fields: Tag, Data)",
+    ),
+    "sequence-without-has": (
+        "name: bad\nwhere:\n  StructureSetROISequence: lung\n",
+        "spec.yaml: where.StructureSetROISequence: StructureSetROISequence is a DICOM sequence "
+        "(a list of items per instance); a condition names the items' sub-fields under has, "
+        "e.g. StructureSetROISequence: {has: {ROINumber: ...}}",
+    ),
+    "has-on-a-scalar": (
+        "name: bad\nwhere:\n  Modality: {has: {ROIName: lung}}\n",
+        "spec.yaml: where.Modality.has: has is for DICOM sequences (REPEATED RECORD columns of "
+        "dicom_all, e.g. StructureSetROISequence); Modality is not one",
     ),
     "instance-field-as-column": (
         "name: bad\ncolumns: [SeriesInstanceUID, SliceThickness]\n",

@@ -5,7 +5,8 @@ some element of its sequence has sub-fields meeting every condition under ``has`
 sub-fields: the same element meets them all); a series matches when any instance does
 (``instances: all``: every one), as with any per-instance field. ``has`` nests for sequences
 within sequences. A condition on a repeated sub-field (``OtherElements.Data``) tests each of
-its values: any value that matches will do (``is_null: true``: it has none).
+its values: any value that matches will do (``contains: v`` is ``eq: v``; ``is_null: true``:
+it has none).
 
 Each level names its element ``_e<depth>``; the compiler renders a level as
 ``EXISTS(SELECT 1 FROM UNNEST(<sequence>) AS _e<depth> WHERE ...)``.
@@ -50,7 +51,8 @@ def sequence_atom(
     ops = condition.items() if isinstance(condition, Ops) else []
     if [op for op, _ in ops] != ["has"]:
         op = next((op for op, _ in ops if op != "has"), "eq")
-        raise SpecError(where, wrong_op(f, op, isinstance(condition, Ops)))
+        at = f"{where}.{op}" if isinstance(condition, Ops) else where
+        raise SpecError(at, wrong_op(f, op, isinstance(condition, Ops)))
     assert isinstance(condition, Ops)
     assert condition.has is not None
     alias = f"_e{depth}"
@@ -84,7 +86,9 @@ def _item(sub: Field, condition: Any, where: str, checked: Checker, depth: int) 
         return sequence_atom(sub, condition, "any", where, checked, depth)
     if not sub.repeated or _only_is_null(condition):
         return checked(sub, condition, where)
-    # a repeated sub-field: some value of it meets the condition
+    # a repeated sub-field: some value of it meets the condition (contains: equals it)
+    if isinstance(condition, Ops) and condition.contains is not None and condition.eq is None:
+        condition = condition.model_copy(update={"eq": condition.contains, "contains": None})
     alias = f"_e{depth}"
     one = replace(
         sub,

@@ -49,7 +49,8 @@ def all_numbers(raw: list[tuple[str, Any]]) -> bool:
 
 def wrong_op(f: Field, op: str, explicit: bool) -> str:
     if f.kind == "sequence":
-        first = f.members[0].name if f.members else "Name"
+        plain = [m.name for m in f.members if m.kind in ("string", "number")]
+        first = plain[0] if plain else "Name"
         return (
             f"{f.name} is a DICOM sequence (a list of items per instance); a condition names "
             f"the items' sub-fields under has, e.g. {f.name}: {{has: {{{first}: ...}}}}"
