@@ -41,6 +41,8 @@ CAPABILITIES: Mapping[Capability, str] = {
     "instance_fields": "conditions on per-instance DICOM attributes",
     "segment_fields": "conditions on the segments of DICOM SEG series",
     "segmented_by": "segmented_by (which series a SEG references)",
+    "instance_columns": "per-instance values summed up per series as columns (.min, .max, "
+    ".distinct)",
     "sequences": "conditions on nested DICOM sequences (REPEATED RECORD columns, with has)",
     "live_schema": "any dicom_all column, checked against the live schema",
     "any_release": "any IDC release (idc_vNN datasets)",
@@ -235,6 +237,7 @@ TARGETS: Mapping[str, Target] = {
                 "segment_fields",
                 "segmented_by",
                 "sequences",
+                "instance_columns",
                 "live_schema",
                 "any_release",
                 "cost_guard",

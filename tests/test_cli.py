@@ -563,6 +563,12 @@ BAD = {
         "read ReferencedSeriesSequence of dicom_all, a REPEATED RECORD that DuckDB over the "
         "installed idc-index-data does not carry; run this cohort with --engine bigquery",
     ),
+    "instance-column-on-local": Bad(
+        {"spec.yaml": "name: bad\ncolumns: [SeriesInstanceUID, SliceThickness.max]\n"},
+        "spec.yaml: columns[1]: SliceThickness.max sums up the values of a series' instances, "
+        "which DuckDB over the installed idc-index-data does not carry; run this cohort with "
+        "--engine bigquery",
+    ),
     "contains-on-single-value": Bad(
         _spec("  Modality: {contains: CT}\n"),
         "spec.yaml: where.Modality.contains: contains is for fields holding several values "
@@ -836,7 +842,23 @@ COMPILE_BAD = {
     "instance-field-as-column": (
         "name: bad\ncolumns: [SeriesInstanceUID, SliceThickness]\n",
         "spec.yaml: columns[1]: SliceThickness is recorded per instance and a series has many "
-        "values; select series-level fields and filter on instance fields in where",
+        "values; name SliceThickness.min, SliceThickness.max, SliceThickness.distinct, or "
+        "select series-level fields and filter on instance fields in where",
+    ),
+    "median-of-instances": (
+        "name: bad\ncolumns: [SeriesInstanceUID, SliceThickness.median]\n",
+        "spec.yaml: columns[1]: SliceThickness.median: .median is not a summary of a series' "
+        "instances; allowed: .min, .max, .distinct",
+    ),
+    "min-of-a-series-field": (
+        "name: bad\ncolumns: [SeriesInstanceUID, Modality.min]\n",
+        "spec.yaml: columns[1]: Modality.min: Modality holds one value per series; .min, .max "
+        "and .distinct sum up the values of a per-instance field (e.g. SliceThickness.max)",
+    ),
+    "max-of-a-repeated-field": (
+        "name: bad\ncolumns: [SeriesInstanceUID, ImageType.max]\n",
+        "spec.yaml: columns[1]: ImageType.max: ImageType holds several values per instance; "
+        "ImageType.distinct lists them",
     ),
 }
 

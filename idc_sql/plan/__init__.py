@@ -33,6 +33,7 @@ from ..spec import (
     misplaced,
 )
 from ..targets import Target, answering, reading_engines, run_on
+from .aggregates import AGGREGATE, aggregate_column, choices
 from .files import file_values
 from .licenses import declared
 from .nodes import (
@@ -212,11 +213,23 @@ def _order(keys: list[str], target: Target, where: str) -> list[tuple[Field, boo
 
 
 def _column(name: str, target: Target, where: str) -> Field:
+    summed = AGGREGATE.match(name)
+    if summed:
+        if not target.can("instance_columns"):
+            raise UnsupportedError(
+                where,
+                f"{name} sums up the values of a series' instances, which "
+                f"{target.description} does not carry; ",
+                *run_on(answering("instance_columns")),
+            )
+        base = _field(summed["name"], target, where)
+        return aggregate_column(base, summed["aggregate"], where)
     f = _field(name, target, where)
     if f.instance_level or f.segment_level:
+        shown = f"name {choices(f.name)}, or " if f.instance_level else ""
         raise UnsupportedError(
             where,
-            f"{f.name} is recorded per instance and a series has many values; "
+            f"{f.name} is recorded per instance and a series has many values; {shown}"
             "select series-level fields and filter on instance fields in where",
         )
     return f

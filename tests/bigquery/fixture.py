@@ -70,6 +70,9 @@ DICOM_ALL_COLUMNS = frozenset(
         "PatientSize",
         # SEG instances name the series they segment (a REPEATED RECORD, as in IDC)
         "ReferencedSeriesSequence",
+        # an RTSTRUCT's regions of interest, and private elements (REPEATED RECORD, nested)
+        "StructureSetROISequence",
+        "OtherElements",
         "StudyDate",
         "StudyDescription",
         "BodyPartExamined",
