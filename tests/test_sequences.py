@@ -164,3 +164,14 @@ def test_contains_on_a_repeated_sub_field_is_one_of_its_values() -> None:
     b = _compiled({"OtherElements": {"has": {"Data": "y"}}}, None)
     assert a == b
     assert "_e2 = @p0" in a[0]
+
+
+def test_patterns_within_a_sequence_are_warned_of() -> None:
+    from idc_sql.engines.hints import pattern_warnings
+
+    where = {"StructureSetROISequence": {"has": {"ROIName": {"ilike": "*lung*"}}}}
+    spec = idc_sql.parse_spec({"name": "t", "where": where})
+    assert pattern_warnings(plan(spec, target("bigquery"), RELEASE)) == [
+        "StructureSetROISequence.ROIName ilike '*lung*': * and ? match themselves in ilike, "
+        "whose wildcards are % (any text) and _ (one character); did you mean '%lung%'?"
+    ]
