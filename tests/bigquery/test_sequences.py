@@ -14,6 +14,7 @@ import pytest
 
 import idc_sql
 from idc_sql.engines.bigquery import BigQueryEngine, Settings
+from idc_sql.errors import SpecError
 
 from .emulator import Emulator
 from .fixture import fixture_tables
@@ -144,3 +145,32 @@ def test_not_is_the_complement(engine: BigQueryEngine, instances: dict[str, list
     assert lung < rtstruct
     both = {"all": [{"Modality": "RTSTRUCT"}, {"not": where}]}
     assert _selected(engine, both) == rtstruct - lung
+
+
+def test_a_sequence_of_the_live_schema(
+    engine: BigQueryEngine, instances: dict[str, list[Row]]
+) -> None:
+    """ReferencedSeriesSequence is not catalogued: its sub-fields come from get_table."""
+    referenced = sorted(
+        {
+            ref["SeriesInstanceUID"]
+            for rows in instances.values()
+            for ref in rows[0]["ReferencedSeriesSequence"]
+        }
+    )
+    assert len(referenced) >= 2
+    wanted = referenced[:2]
+    where = {"ReferencedSeriesSequence": {"has": {"SeriesInstanceUID": {"in": wanted}}}}
+    expected = _expected(
+        instances,
+        lambda r: _some(r["ReferencedSeriesSequence"], lambda e: e["SeriesInstanceUID"] in wanted),
+        "any",
+    )
+    assert expected
+    assert _selected(engine, where) == expected
+    with pytest.raises(SpecError) as caught:
+        _selected(engine, {"ReferencedSeriesSequence": {"has": {"SeriesUID": "1"}}})
+    assert caught.value.message == (
+        "ReferencedSeriesSequence has no sub-field 'SeriesUID'; did you mean SeriesInstanceUID? "
+        "(its sub-fields: ReferencedImageSequence, ReferencedInstanceSequence, SeriesInstanceUID)"
+    )
