@@ -1,6 +1,8 @@
-"""Conditions on DICOM sequences (``has``): grammar, checks and SQL, without a connection.
+"""Conditions on DICOM sequences (``has``) and per-instance columns (``.min``...), checked
+and compiled without a connection.
 
-The emulator tests (tests/bigquery/test_sequences.py) compare results with the fixture's rows.
+The emulator tests (tests/bigquery/test_sequences.py, test_instance_columns.py) compare results
+with the fixture's rows.
 """
 
 from __future__ import annotations
@@ -175,3 +177,15 @@ def test_patterns_within_a_sequence_are_warned_of() -> None:
         "StructureSetROISequence.ROIName ilike '*lung*': * and ? match themselves in ilike, "
         "whose wildcards are % (any text) and _ (one character); did you mean '%lung%'?"
     ]
+
+
+def test_an_instance_column_listed_twice() -> None:
+    spec = idc_sql.parse_spec(
+        {"name": "t", "columns": ["SliceThickness.min", "SliceThickness.min"]}
+    )
+    with pytest.raises(SpecError) as caught:
+        plan(spec, target("bigquery"), RELEASE)
+    assert (caught.value.location, caught.value.message) == (
+        "columns",
+        "SliceThickness_min is listed twice",
+    )

@@ -132,7 +132,8 @@ def _plan(spec: Spec, target: Target, release: Release, also: tuple[str, ...]) -
     )
     seen = {c.name for c in columns}
     if len(seen) != len(columns):
-        dup = next(c.name for i, c in enumerate(columns) if c in columns[:i])
+        names_before = [c.name for c in columns]
+        dup = next(n for i, n in enumerate(names_before) if n in names_before[:i])
         raise SpecError(_loc(where, "columns"), f"{dup} is listed twice")
     extra: list[Field] = []
     licenses = declared(spec)
