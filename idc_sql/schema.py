@@ -9,9 +9,11 @@ release. Such a field is per instance; how it compares follows its BigQuery type
   decimal and integer strings, e.g. ``ExposureTime``, as STRING);
 - INTEGER, FLOAT and NUMERIC as numbers, DATE as a date;
 - a REPEATED column takes ``contains``, and ``Name[i]`` reads its element ``i`` (from 0; a
-  missing element is NULL), which compares like a single value.
+  missing element is NULL), which compares like a single value;
+- a REPEATED RECORD (a DICOM sequence) takes ``has``: conditions on the sub-fields of its
+  elements, at any depth (see :mod:`idc_sql.plan.sequences`).
 
-RECORD columns (DICOM sequences) and times are refused with a plain message.
+Other RECORD columns and times are refused with a plain message.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from sqlglot import exp
 
 from .catalog import Field, Kind
+from .catalog.fields import sequence
 
 ELEMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\[(?P<index>\d{1,3})\]$")
 _NUMBER_TYPES = {"INTEGER", "INT64", "FLOAT", "FLOAT64", "NUMERIC", "BIGNUMERIC"}
@@ -36,6 +39,26 @@ class Column:
     name: str
     type: str
     mode: str
+    #: the sub-fields of a RECORD
+    fields: tuple[Column, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": self.name, "type": self.type, "mode": self.mode}
+        if self.type == "RECORD":
+            body["fields"] = [f.as_json() for f in self.fields]
+        return body
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Column:
+        """From the cache; a RECORD kept without its sub-fields (an older cache) is a KeyError."""
+        subs = data["fields"] if data["type"] == "RECORD" else []
+        return cls(data["name"], data["type"], data["mode"], tuple(map(cls.from_json, subs)))
+
+    @classmethod
+    def from_schema_field(cls, f: Any) -> Column:
+        """From a ``bigquery.SchemaField``."""
+        subs = tuple(cls.from_schema_field(s) for s in (f.fields or ()))
+        return cls(f.name, f.field_type, f.mode or "NULLABLE", subs)
 
 
 class LiveSchema:
@@ -68,7 +91,7 @@ class LiveSchema:
         path = cls.path(cache, project, dataset)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            columns = [Column(c["name"], c["type"], c["mode"]) for c in data["columns"]]
+            columns = [Column.from_json(c) for c in data["columns"]]
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent or damaged: read it again from BigQuery
         return cls(columns, f"{path} (cached)")
@@ -76,12 +99,12 @@ class LiveSchema:
     @classmethod
     def from_table(cls, table: Any, cache: Path, project: str, dataset: str) -> LiveSchema:
         """From a ``bigquery.Table``; stores it in the cache (atomically) for next time."""
-        columns = [Column(f.name, f.field_type, f.mode or "NULLABLE") for f in table.schema]
+        columns = [Column.from_schema_field(f) for f in table.schema]
         path = cls.path(cache, project, dataset)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + f".{os.getpid()}.part")
-            body = {"columns": [c.__dict__ for c in columns]}
+            body = {"columns": [c.as_json() for c in columns]}
             tmp.write_text(json.dumps(body), encoding="utf-8")
             os.replace(tmp, path)
         except OSError:
@@ -94,6 +117,12 @@ def _field(column: Column) -> Field | None:
     if kind is None:
         return None
     name = column.name
+    if kind == "sequence":
+        return sequence(
+            name,
+            f"dicom_all.{name} (a DICOM sequence), from the live schema",
+            tuple(m for m in map(_member, column.fields) if m is not None),
+        )
     return Field(
         name=name,
         level="instance",
@@ -115,14 +144,25 @@ def _kind(column: Column) -> Kind | None:
         return "numbers" if repeated else "number"
     if column.type == "DATE" and not repeated:
         return "date"
+    if column.type == "RECORD" and repeated:
+        return "sequence"
     return None
+
+
+def _member(column: Column) -> Field | None:
+    """A sub-field of a sequence's elements, read unqualified (see :func:`sequence`)."""
+    f = _field(column)
+    if f is None or f.kind == "sequence":
+        return f
+    name = column.name
+    return replace(f, bigquery=lambda: exp.column(name), description=name)
 
 
 def unsupported_reason(column: Column) -> str:
     if column.type == "RECORD":
         return (
-            f"{column.name} is a RECORD (a DICOM sequence) in dicom_all; cohorts filter on "
-            "scalar attributes and repeated scalars"
+            f"{column.name} is a single RECORD in dicom_all; cohorts filter on scalar "
+            "attributes, repeated scalars and DICOM sequences (REPEATED RECORD, with has)"
         )
     return (
         f"{column.name} is {column.type} {column.mode} in dicom_all, which cohorts cannot compare"

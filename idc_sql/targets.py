@@ -42,6 +42,9 @@ CAPABILITIES: Mapping[Capability, str] = {
     "segment_fields": "conditions on the segments of DICOM SEG series",
     "segmented_by": "segmented_by (which series a SEG or RTSTRUCT references)",
     "segments": "segments (the SEG and RTSTRUCT series that reference a series)",
+    "instance_columns": "per-instance values summed up per series as columns (.min, .max, "
+    ".distinct)",
+    "sequences": "conditions on nested DICOM sequences (REPEATED RECORD columns, with has)",
     "live_schema": "any dicom_all column, checked against the live schema",
     "any_release": "any IDC release (idc_vNN datasets)",
     "cost_guard": "a dry-run estimate and a cap on the bytes a query bills",
@@ -235,6 +238,8 @@ TARGETS: Mapping[str, Target] = {
                 "segment_fields",
                 "segmented_by",
                 "segments",
+                "sequences",
+                "instance_columns",
                 "live_schema",
                 "any_release",
                 "cost_guard",

@@ -447,7 +447,7 @@ class Bad:
 
 ALLOWED_OPERATORS = (
     "eq, ne, in, not_in, in_file, not_in_file, lt, lte, gt, gte, between, like, ilike, regex, "
-    "is_null, contains, column"
+    "is_null, contains, has, column"
 )
 ALLOWED_KEYS = (
     "name, description, idc_version, columns, order_by, limit, licenses, instances, where"
@@ -556,6 +556,18 @@ BAD = {
     "instance-field-on-local": Bad(
         _spec("  all:\n    - Modality: CT\n    - SliceThickness: {lte: 2.5}\n"),
         f"spec.yaml: where.all[1].SliceThickness: SliceThickness {INSTANCE_LOCAL}",
+    ),
+    "sequence-on-local": Bad(
+        _spec("  ReferencedSeriesSequence: {has: {SeriesInstanceUID: '1.2.3'}}\n"),
+        "spec.yaml: where.ReferencedSeriesSequence.has: conditions on DICOM sequences (has) "
+        "read ReferencedSeriesSequence of dicom_all, a REPEATED RECORD that DuckDB over the "
+        "installed idc-index-data does not carry; run this cohort with --engine bigquery",
+    ),
+    "instance-column-on-local": Bad(
+        {"spec.yaml": "name: bad\ncolumns: [SeriesInstanceUID, SliceThickness.max]\n"},
+        "spec.yaml: columns[1]: SliceThickness.max sums up the values of a series' instances, "
+        "which DuckDB over the installed idc-index-data does not carry; run this cohort with "
+        "--engine bigquery",
     ),
     "contains-on-single-value": Bad(
         _spec("  Modality: {contains: CT}\n"),
@@ -802,10 +814,51 @@ COMPILE_BAD = {
         "name: bad\nwhere:\n  ImageType: {contains: 5}\n",
         "spec.yaml: where.ImageType.contains: ImageType compares as text; got int 5 (quote it)",
     ),
+    "unknown-sequence-sub-field": (
+        "name: bad\nwhere:\n  StructureSetROISequence: {has: {ROINam: {ilike: '%lung%'}}}\n",
+        "spec.yaml: where.StructureSetROISequence.has.ROINam: StructureSetROISequence has no "
+        "sub-field 'ROINam'; did you mean ROIName, ROINumber? (its sub-fields: "
+        "SpecificCharacterSet, ROINumber, ReferencedFrameOfReferenceUID, ROIName, "
+        "ROIDescription, ROIVolume, ROIGenerationAlgorithm, OtherElements)",
+    ),
+    "unknown-nested-sub-field": (
+        "name: bad\nwhere:\n  StructureSetROISequence:\n"
+        "    has: {OtherElements: {has: {Dat: x}}}\n",
+        "spec.yaml: where.StructureSetROISequence.has.OtherElements.has.Dat: "
+        "StructureSetROISequence.OtherElements has no sub-field 'Dat'; did you mean Data? "
+        "(its sub-fields: Tag, Data)",
+    ),
+    "sequence-without-has": (
+        "name: bad\nwhere:\n  StructureSetROISequence: lung\n",
+        "spec.yaml: where.StructureSetROISequence: StructureSetROISequence is a DICOM sequence "
+        "(a list of items per instance); a condition names the items' sub-fields under has, "
+        "e.g. StructureSetROISequence: {has: {ROINumber: ...}}",
+    ),
+    "has-on-a-scalar": (
+        "name: bad\nwhere:\n  Modality: {has: {ROIName: lung}}\n",
+        "spec.yaml: where.Modality.has: has is for DICOM sequences (REPEATED RECORD columns of "
+        "dicom_all, e.g. StructureSetROISequence); Modality is not one",
+    ),
     "instance-field-as-column": (
         "name: bad\ncolumns: [SeriesInstanceUID, SliceThickness]\n",
         "spec.yaml: columns[1]: SliceThickness is recorded per instance and a series has many "
-        "values; select series-level fields and filter on instance fields in where",
+        "values; name SliceThickness.min, SliceThickness.max, SliceThickness.distinct, or "
+        "select series-level fields and filter on instance fields in where",
+    ),
+    "median-of-instances": (
+        "name: bad\ncolumns: [SeriesInstanceUID, SliceThickness.median]\n",
+        "spec.yaml: columns[1]: SliceThickness.median: .median is not a summary of a series' "
+        "instances; allowed: .min, .max, .distinct",
+    ),
+    "min-of-a-series-field": (
+        "name: bad\ncolumns: [SeriesInstanceUID, Modality.min]\n",
+        "spec.yaml: columns[1]: Modality.min: Modality holds one value per series; .min, .max "
+        "and .distinct sum up the values of a per-instance field (e.g. SliceThickness.max)",
+    ),
+    "max-of-a-repeated-field": (
+        "name: bad\ncolumns: [SeriesInstanceUID, ImageType.max]\n",
+        "spec.yaml: columns[1]: ImageType.max: ImageType holds several values per instance; "
+        "ImageType.distinct lists them",
     ),
 }
 

@@ -24,7 +24,7 @@ from idc_sql.spec import NODE_KEYS
 
 OPERATORS = (
     "eq, ne, in, not_in, in_file, not_in_file, lt, lte, gt, gte, between, like, ilike, regex, "
-    "is_null, contains, column"
+    "is_null, contains, has, column"
 )
 BOOLEANS = "(YAML reads yes/no/on/off/true/false as booleans: quote the value)"
 VERSION = "idc_version is a release number (1, 2, ...) or 'current'"

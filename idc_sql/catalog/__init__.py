@@ -39,7 +39,7 @@ import difflib
 from collections.abc import Iterable
 
 from .fields import Builder, Field, Kind, Level
-from .instances import INSTANCE_FIELDS, SEGMENT_FIELDS
+from .instances import INSTANCE_FIELDS, SEGMENT_FIELDS, SEQUENCE_FIELDS
 from .series import SERIES_FIELDS
 from .uids import SOP_CLASS_NAMES, TRANSFER_SYNTAX_NAMES
 
@@ -55,7 +55,7 @@ __all__ = [
     "suggest",
 ]
 
-_FIELDS: tuple[Field, ...] = SERIES_FIELDS + INSTANCE_FIELDS + SEGMENT_FIELDS
+_FIELDS: tuple[Field, ...] = SERIES_FIELDS + INSTANCE_FIELDS + SEQUENCE_FIELDS + SEGMENT_FIELDS
 
 FIELDS: dict[str, Field] = {f.name: f for f in _FIELDS}
 _BY_FOLDED: dict[str, Field] = {f.name.casefold(): f for f in _FIELDS}

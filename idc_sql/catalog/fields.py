@@ -9,7 +9,7 @@ from typing import Literal
 from sqlglot import exp
 
 Level = Literal["collection", "patient", "study", "series", "instance", "segment"]
-Kind = Literal["string", "number", "date", "strings", "numbers"]
+Kind = Literal["string", "number", "date", "strings", "numbers", "sequence"]
 
 Builder = Callable[[], exp.Expr]
 
@@ -97,6 +97,9 @@ class Field:
     #: the BigQuery reading per instance of a multi-valued field whose values are those of the
     #: series' instances: conditions are aggregated over the instances (None: split the value)
     instance_values: Builder | None = None
+    #: a DICOM sequence (kind ``sequence``, a REPEATED RECORD): the fields of its elements,
+    #: each read unqualified (the planner reads them on the element it names)
+    members: tuple[Field, ...] = ()
 
     @property
     def multi_valued(self) -> bool:
@@ -216,4 +219,35 @@ def _segment(name: str, description: str, record: str | None, column: str) -> Fi
             if record
             else exp.column(column, table="seg")
         ),
+    )
+
+
+def sequence(name: str, description: str, members: tuple[Field, ...]) -> Field:
+    """A DICOM sequence of dicom_all: a REPEATED RECORD whose elements have ``members``
+    (conditions name them under ``has``; the planner reads them on the element)."""
+    return Field(
+        name=name,
+        level="instance",
+        kind="sequence",
+        bq_type="RECORD",
+        bq_mode="REPEATED",
+        description=description,
+        local=None,
+        bigquery=lambda: _col(name),
+        members=members,
+    )
+
+
+def member(name: str, *, kind: Kind = "string", bq_type: str = "STRING") -> Field:
+    """A scalar (or repeated, ``kind="strings"``) sub-field of a sequence's elements."""
+    return Field(
+        name=name,
+        level="instance",
+        kind=kind,
+        bq_type=bq_type,
+        bq_mode="REPEATED" if kind in ("strings", "numbers") else "NULLABLE",
+        description=name,
+        local=None,
+        bigquery=lambda: exp.column(name),
+        numeric_strings=bq_type == "STRING",
     )

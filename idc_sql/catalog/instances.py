@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .fields import Field, _col, _instance, _segment
+from .fields import Field, _col, _instance, _segment, member, sequence
 
 INSTANCE_FIELDS: tuple[Field, ...] = (
     _instance("SliceThickness", "nominal slice thickness in mm", kind="number"),
@@ -64,6 +64,34 @@ def _uids(path: tuple[str, ...], leaf: str) -> exp.Expr:
             query = query.join(rows, join_type="cross", copy=False)
     assert query is not None
     return exp.Array(expressions=[query])
+
+
+#: private and unlisted DICOM elements of an instance or of a sequence's item (Tag, Data)
+_OTHER_ELEMENTS = sequence(
+    "OtherElements",
+    "private or unlisted DICOM elements: Tag (e.g. '(0019,10b0)') and Data (its values)",
+    (member("Tag"), member("Data", kind="strings")),
+)
+
+#: DICOM sequences (REPEATED RECORD columns) cohorts name often; any other is read from the
+#: live schema. Their sub-fields are IDC's (a test compares them with the reference schema)
+SEQUENCE_FIELDS: tuple[Field, ...] = (
+    sequence(
+        "StructureSetROISequence",
+        "the regions of interest of an RTSTRUCT (ROIName, ROINumber, ...)",
+        (
+            member("SpecificCharacterSet", kind="strings"),
+            member("ROINumber"),
+            member("ReferencedFrameOfReferenceUID"),
+            member("ROIName"),
+            member("ROIDescription"),
+            member("ROIVolume"),
+            member("ROIGenerationAlgorithm"),
+            _OTHER_ELEMENTS,
+        ),
+    ),
+    _OTHER_ELEMENTS,
+)
 
 
 def _referenced_series() -> exp.Expr:

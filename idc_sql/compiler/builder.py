@@ -8,7 +8,7 @@ from typing import Any
 from sqlglot import exp
 
 from ..catalog import Field
-from ..plan import And, Atom, Has, Negate, Node, Or, per_value
+from ..plan import And, Atom, Has, Negate, Node, Or, Within, per_value
 from ..targets import LIST_RELATION_FROM, Target
 
 SERIES = "series"
@@ -104,6 +104,8 @@ class Builder:
             return missing if arg else exp.Not(this=exp.paren(missing))
         if op == "contains":
             return exp.ArrayContains(this=raw.copy(), expression=bind(arg))
+        if op == "has":
+            return self.within(raw, arg, inline=inline)
         value = _typed(f, raw.copy())
         if op in ("in", "not_in"):
             member = self.member(value, bind(arg), 0 if inline else len(arg))
@@ -128,6 +130,23 @@ class Builder:
             "gte": exp.GTE,
         }[op]
         return compare(this=value, expression=bind(arg))
+
+    def within(self, sequence: exp.Expr, within: Within, *, inline: bool) -> exp.Expr:
+        """``EXISTS(SELECT 1 FROM UNNEST(sequence) AS _eN WHERE ...)``: some element meets
+        every item (each reads its sub-field on the element ``_eN``)."""
+        parts = []
+        for item in within.items:
+            read = self.target.reading(item.field)
+            assert read is not None, item.field.name
+            parts.append(self.condition(item, read, inline=inline))
+        rows = exp.Unnest(
+            expressions=[sequence.copy()],
+            alias=exp.TableAlias(columns=[exp.to_identifier(within.alias)]),
+        )
+        where = parts[0] if len(parts) == 1 else exp.and_(*parts, copy=False)
+        return exp.Exists(
+            this=exp.select(exp.Literal.number(1)).from_(rows, copy=False).where(where, copy=False)
+        )
 
     def member(self, value: exp.Expr, values: exp.Expr, count: int) -> exp.Expr:
         """``value`` is one of the list parameter ``values`` (NULL when ``value`` is NULL).

@@ -219,11 +219,26 @@ def _atoms(selection: Selection) -> list[Atom]:
     return out
 
 
+def _nested(atoms: list[Atom]) -> list[Atom]:
+    """``atoms`` and the conditions on sub-fields within their DICOM sequences (``has``)."""
+    from ..plan import Within
+
+    out = []
+    stack = list(reversed(atoms))
+    while stack:
+        atom = stack.pop()
+        out.append(atom)
+        for _, arg in atom.ops:
+            if isinstance(arg, Within):
+                stack.extend(reversed(arg.items))
+    return out
+
+
 def pattern_warnings(plan: Plan) -> list[str]:
     """``like`` and ``ilike`` patterns written with ``*`` or ``?`` and without ``%`` or ``_``:
     those match themselves there, so the pattern probably matches nothing."""
     out: dict[str, None] = {}
-    for atom in _atoms(plan.selection):
+    for atom in _nested(_atoms(plan.selection)):
         for op, arg in atom.ops:
             if op not in ("like", "ilike") or not isinstance(arg, str):
                 continue

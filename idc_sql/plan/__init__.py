@@ -34,6 +34,7 @@ from ..spec import (
     misplaced,
 )
 from ..targets import Target, answering, reading_engines, run_on
+from .aggregates import AGGREGATE, aggregate_column, choices
 from .files import file_values
 from .licenses import declared
 from .nodes import (
@@ -50,6 +51,7 @@ from .nodes import (
     fields_in,
     per_value,
 )
+from .sequences import Within, sequence_atom
 from .simplify import simplify
 from .survey import survey
 from .values import all_numbers, allowed_ops, check_value, wrong_op
@@ -66,6 +68,7 @@ __all__ = [
     "Plan",
     "Selection",
     "UnknownFieldError",
+    "Within",
     "atoms_in",
     "fields_in",
     "per_value",
@@ -130,7 +133,8 @@ def _plan(spec: Spec, target: Target, release: Release, also: tuple[str, ...]) -
     )
     seen = {c.name for c in columns}
     if len(seen) != len(columns):
-        dup = next(c.name for i, c in enumerate(columns) if c in columns[:i])
+        names_before = [c.name for c in columns]
+        dup = next(n for i, n in enumerate(names_before) if n in names_before[:i])
         raise SpecError(_loc(where, "columns"), f"{dup} is listed twice")
     extra: list[Field] = []
     licenses = declared(spec)
@@ -211,11 +215,23 @@ def _order(keys: list[str], target: Target, where: str) -> list[tuple[Field, boo
 
 
 def _column(name: str, target: Target, where: str) -> Field:
+    summed = AGGREGATE.match(name)
+    if summed:
+        if not target.can("instance_columns"):
+            raise UnsupportedError(
+                where,
+                f"{name} sums up the values of a series' instances, which "
+                f"{target.description} does not carry; ",
+                *run_on(answering("instance_columns")),
+            )
+        base = _field(summed["name"], target, where)
+        return aggregate_column(base, summed["aggregate"], where)
     f = _field(name, target, where)
     if f.instance_level or f.segment_level:
+        shown = f"name {choices(f.name)}, or " if f.instance_level else ""
         raise UnsupportedError(
             where,
-            f"{f.name} is recorded per instance and a series has many values; "
+            f"{f.name} is recorded per instance and a series has many values; {shown}"
             "select series-level fields and filter on instance fields in where",
         )
     return f
@@ -323,7 +339,27 @@ def _atom(name: str, condition: Any, target: Target, instances: Any, where: str)
     top_level = misplaced(name)
     if top_level is not None:
         raise SpecError(where, top_level)
+    if isinstance(condition, Ops) and condition.has is not None and not target.can("sequences"):
+        raise UnsupportedError(
+            f"{where}.has",
+            f"conditions on DICOM sequences (has) read {name} of dicom_all, a REPEATED "
+            f"RECORD that {target.description} does not carry; ",
+            *run_on(answering("sequences")),
+        )
     f = _field(name, target, where)
+    if f.kind == "sequence":
+        return sequence_atom(f, condition, instances, where, _checked)
+    return _conditions(f, condition, instances, where)
+
+
+def _checked(f: Field, condition: Any, where: str) -> Atom:
+    node = _conditions(f, condition, "any", where)
+    assert isinstance(node, Atom)
+    return node
+
+
+def _conditions(f: Field, condition: Any, instances: Any, where: str) -> Node:
+    """The atom(s) of ``condition`` on the field ``f``, its operators and values checked."""
     if isinstance(condition, Ops):
         raw = condition.items()
     elif isinstance(condition, list):

@@ -12,13 +12,19 @@ from ..spec import FILE_OPERATORS, OPERATORS
 
 _TEXT_ONLY = ("like", "ilike", "regex", *FILE_OPERATORS)
 _REPEATED_ONLY = ("contains",)
+_SEQUENCE_ONLY = ("has",)
 #: which operators each kind of field takes (grammar order)
 OPS_BY_KIND: dict[str, tuple[str, ...]] = {
-    "string": tuple(op for op in OPERATORS if op not in _REPEATED_ONLY),
-    "number": tuple(op for op in OPERATORS if op not in (*_TEXT_ONLY, *_REPEATED_ONLY)),
-    "date": tuple(op for op in OPERATORS if op not in (*_TEXT_ONLY, *_REPEATED_ONLY)),
+    "string": tuple(op for op in OPERATORS if op not in (*_REPEATED_ONLY, *_SEQUENCE_ONLY)),
+    "number": tuple(
+        op for op in OPERATORS if op not in (*_TEXT_ONLY, *_REPEATED_ONLY, *_SEQUENCE_ONLY)
+    ),
+    "date": tuple(
+        op for op in OPERATORS if op not in (*_TEXT_ONLY, *_REPEATED_ONLY, *_SEQUENCE_ONLY)
+    ),
     "strings": ("contains", "is_null"),
     "numbers": ("contains", "is_null"),
+    "sequence": ("has",),
 }
 
 
@@ -42,6 +48,18 @@ def all_numbers(raw: list[tuple[str, Any]]) -> bool:
 
 
 def wrong_op(f: Field, op: str, explicit: bool) -> str:
+    if f.kind == "sequence":
+        plain = [m.name for m in f.members if m.kind in ("string", "number")]
+        first = plain[0] if plain else "Name"
+        return (
+            f"{f.name} is a DICOM sequence (a list of items per instance); a condition names "
+            f"the items' sub-fields under has, e.g. {f.name}: {{has: {{{first}: ...}}}}"
+        )
+    if op == "has":
+        return (
+            "has is for DICOM sequences (REPEATED RECORD columns of dicom_all, e.g. "
+            f"StructureSetROISequence); {f.name} is not one"
+        )
     if f.repeated:
         what = "a value" if not explicit else f"'{op}'"
         return (

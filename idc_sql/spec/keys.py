@@ -19,6 +19,7 @@ OPERATORS = (
     "regex",
     "is_null",
     "contains",
+    "has",
 )
 NODE_KEYS = ("all", "any", "not", "study_has", "patient_has", "segmented_by", "segments")
 SET_KEYS = ("union", "intersect", "except")

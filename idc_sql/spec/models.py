@@ -72,6 +72,9 @@ class Ops(_Strict):
     regex: StrictStr | None = None
     is_null: StrictBool | None = None
     contains: Scalar | None = None
+    #: a DICOM sequence (a REPEATED RECORD of dicom_all): some element of it has sub-fields
+    #: that meet these conditions (several sub-fields: the same element meets them all)
+    has: Annotated[dict[str, Condition], Field(min_length=1)] | None = None
     #: a file of values, read relative to the spec's folder when the spec is loaded
     in_file: Annotated[StrictStr, Field(min_length=1)] | None = None
     not_in_file: Annotated[StrictStr, Field(min_length=1)] | None = None

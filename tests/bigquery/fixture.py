@@ -73,6 +73,9 @@ DICOM_ALL_COLUMNS = frozenset(
         "ReferencedImageSequence",
         "SourceImageSequence",
         "ReferencedFrameOfReferenceSequence",
+        # an RTSTRUCT's regions of interest, and private elements (REPEATED RECORD, nested)
+        "StructureSetROISequence",
+        "OtherElements",
         "StudyDate",
         "StudyDescription",
         "BodyPartExamined",

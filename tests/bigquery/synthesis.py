@@ -186,7 +186,7 @@ def dicom_all_rows(series: Sequence[Row], collections: dict[str, Row]) -> list[R
             source = segmented_source(studies[one["StudyInstanceUID"]])
         about = collection_metadata(collections.get(one["collection_id"]))
         rows.extend(
-            {**row, **about, **_references(one, source, index)}
+            {**row, **about, **sequences(one, index), **_references(one, source, index)}
             for index, row in enumerate(_series_instances(one))
         )
     return rows
@@ -235,6 +235,46 @@ def _references(one: Row, source: Row | None, index: int) -> Row:
         key = "ReferencedImageSequence" if style == "images" else "SourceImageSequence"
         refs[key] = [{"ReferencedSOPInstanceUID": image}]
     return refs
+
+
+#: ROI names of the synthetic RTSTRUCTs (mixed case, as drawn by people)
+ROI_NAMES = ("Lung_L", "Lung_R", "Heart", "Esophagus", "SpinalCord", "GTV-1", "lung nodule", "PTV")
+ROI_ALGORITHMS = ("MANUAL", "SEMIAUTOMATIC", "AUTOMATIC")
+#: private elements (OtherElements: Tag, Data) of some instances and of some ROIs
+PRIVATE_TAGS = ("(0019,10b0)", "(0043,1028)", "(3007,1001)")
+PRIVATE_DATA = ("A", "B", "LUNG", "7.5", "x")
+PRIVATE_SERIES_SHARE = 0.25  # of the series that are not RTSTRUCT
+
+
+def sequences(series: Row, index: int) -> Row:
+    """The DICOM sequences of the ``index``-th instance of a series: an RTSTRUCT's regions of
+    interest (``StructureSetROISequence``, some with private elements), and private elements
+    (``OtherElements``) on every other instance of a share of the other series, so that "any"
+    and "every instance" differ."""
+    uid = series["SeriesInstanceUID"]
+    rng = rng_for(f"sequences/{index}", uid)
+    rois: list[Row] = []
+    others: list[Row] = []
+    if series["Modality"] == "RTSTRUCT":
+        names = rng.sample(ROI_NAMES, rng.randint(1, 4))
+        for number, name in enumerate(names, start=1):
+            private = [_private(rng)] if rng.random() < 0.5 else []
+            rois.append(
+                {
+                    "ROINumber": str(number),
+                    "ROIName": name,
+                    "ROIGenerationAlgorithm": rng.choice(ROI_ALGORITHMS),
+                    "OtherElements": private,
+                }
+            )
+    elif rng_for("private", uid).random() < PRIVATE_SERIES_SHARE and index % 2 == 0:
+        others = [_private(rng) for _ in range(rng.randint(1, 2))]
+    return {"StructureSetROISequence": rois, "OtherElements": others}
+
+
+def _private(rng: random.Random) -> Row:
+    data = rng.sample(PRIVATE_DATA, rng.randint(0, 3))
+    return {"Tag": rng.choice(PRIVATE_TAGS), "Data": data}
 
 
 def _series_instances(series: Row) -> Iterator[Row]:
