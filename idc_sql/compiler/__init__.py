@@ -27,7 +27,19 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..catalog import Field
-from ..plan import DEFAULT_ORDER, And, Atom, Has, Negate, Node, Or, Plan, Selection, atoms_in
+from ..plan import (
+    DEFAULT_ORDER,
+    UNIT_KEYS,
+    And,
+    Atom,
+    Has,
+    Negate,
+    Node,
+    Or,
+    Plan,
+    Selection,
+    atoms_in,
+)
 from ..query import Query
 from ..targets import BIGQUERY_PUBLIC_PROJECT
 from .builder import ROW, SERIES, Builder, _typed
@@ -36,6 +48,8 @@ from .builder import ROW, SERIES, Builder, _typed
 MEMBER = "_member"
 #: a WHERE of more conjuncts than this is given as one expression (see _restrict)
 MANY_CONJUNCTS = 64
+#: the relation a query by unit (study, patient) selects its rows from
+UNITS = "_ranked"
 
 __all__ = ["BIGQUERY_PUBLIC_PROJECT", "Compiled", "compile_plan"]
 
@@ -166,6 +180,10 @@ def _selection_fields(b: Builder, sel: Selection) -> list[Field]:
     for current in _distinct_selections(sel):
         out += [a.field for a in atoms_in(current.where) if a not in b.aggregates]
         out += [f for f, _ in current.order]
+        if current.unit != "series":
+            from ..catalog import field as catalog_field
+
+            out += [catalog_field(name) for name in UNIT_KEYS[current.unit]]
     return out
 
 
@@ -256,7 +274,63 @@ def _restrict(
             for n in DEFAULT_ORDER
             if n not in named
         ]
+    if sel.unit != "series":
+        return _by_unit(b, query, sel, alias, order)
     query = query.order_by(*order, copy=False)
     if sel.limit is not None:
         query = query.limit(b.param(sel.limit), copy=False)
     return query
+
+
+def _by_unit(
+    b: Builder, query: exp.Select, sel: Selection, alias: str, order: list[exp.Ordered]
+) -> exp.Select:
+    """Order and limit whole units (studies or patients) of the series ``query`` selects.
+
+    Each series takes its position in the series order (``_pos``); a unit takes the position
+    of its first selected series (``_unit_pos``), so units are ordered where their first
+    series would be; the first ``limit`` units are kept, each with every series the query
+    selects of it, a unit's series together and in the series order.
+    """
+    names = [e.alias_or_name for e in query.expressions]
+    keys = [
+        exp.alias_(exp.column(k, table=alias), f"_unit{i}", copy=False)
+        for i, k in enumerate(UNIT_KEYS[sel.unit])
+    ]
+    position = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order))
+    ranked = query.select(*keys, exp.alias_(position, "_pos", copy=False), copy=False)
+
+    def kept(*extra: str) -> list[exp.Expr]:
+        out: list[exp.Expr] = [exp.column(n, quoted=True) for n in names]
+        return out + [exp.column(e) for e in extra]
+
+    first = exp.Window(
+        this=exp.Min(this=exp.column("_pos")),
+        partition_by=[exp.column(f"_unit{i}") for i in range(len(keys))],
+    )
+    units = exp.select(*kept("_pos"), exp.alias_(first, "_unit_pos", copy=False)).from_(
+        exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("_series"))),
+        copy=False,
+    )
+    if sel.limit is not None:
+        rank = exp.Window(
+            this=exp.Anonymous(this="DENSE_RANK"),
+            order=exp.Order(
+                expressions=[exp.Ordered(this=exp.column("_unit_pos"), nulls_first=False)]
+            ),
+        )
+        units = exp.select(
+            *kept("_pos", "_unit_pos"), exp.alias_(rank, "_unit_rank", copy=False)
+        ).from_(
+            exp.Subquery(this=units, alias=exp.TableAlias(this=exp.to_identifier("_units"))),
+            copy=False,
+        )
+    outer = exp.select(*kept()).from_(
+        exp.Subquery(this=units, alias=exp.TableAlias(this=exp.to_identifier(UNITS))),
+        copy=False,
+    )
+    if sel.limit is not None:
+        outer = outer.where(
+            exp.LTE(this=exp.column("_unit_rank"), expression=b.param(sel.limit)), copy=False
+        )
+    return outer.order_by(exp.column("_unit_pos"), exp.column("_pos"), copy=False)
