@@ -48,8 +48,8 @@ from .builder import ROW, SERIES, Builder, _typed
 MEMBER = "_member"
 #: a WHERE of more conjuncts than this is given as one expression (see _restrict)
 MANY_CONJUNCTS = 64
-#: the relation a query by unit (study, patient) selects its rows from
-UNITS = "_ranked"
+#: the relation of the units (studies, patients) a query by unit keeps
+UNITS = "_units"
 
 __all__ = ["BIGQUERY_PUBLIC_PROJECT", "Compiled", "compile_plan"]
 
@@ -287,50 +287,47 @@ def _by_unit(
 ) -> exp.Select:
     """Order and limit whole units (studies or patients) of the series ``query`` selects.
 
-    Each series takes its position in the series order (``_pos``); a unit takes the position
-    of its first selected series (``_unit_pos``), so units are ordered where their first
-    series would be; the first ``limit`` units are kept, each with every series the query
-    selects of it, a unit's series together and in the series order.
+    Each selected series takes its position in the series order (``_pos``); a unit takes the
+    position of its first selected series (``_unit_pos``), so units stand where their first
+    series would; the first ``limit`` units are kept (``_units``: their keys, narrow, which
+    costs little to sort), and the result is every series the query selects of them, a unit's
+    series together and in the series order. Every series has a study and a patient (a key
+    is never NULL in IDC), so the keys join by equality.
     """
-    names = [e.alias_or_name for e in query.expressions]
-    keys = [
-        exp.alias_(exp.column(k, table=alias), f"_unit{i}", copy=False)
-        for i, k in enumerate(UNIT_KEYS[sel.unit])
-    ]
+    keys = UNIT_KEYS[sel.unit]
+    named = [exp.to_identifier(f"_unit{i}") for i in range(len(keys))]
     position = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order))
-    ranked = query.select(*keys, exp.alias_(position, "_pos", copy=False), copy=False)
-
-    def kept(*extra: str) -> list[exp.Expr]:
-        out: list[exp.Expr] = [exp.column(n, quoted=True) for n in names]
-        return out + [exp.column(e) for e in extra]
-
-    first = exp.Window(
-        this=exp.Min(this=exp.column("_pos")),
-        partition_by=[exp.column(f"_unit{i}") for i in range(len(keys))],
-    )
-    units = exp.select(*kept("_pos"), exp.alias_(first, "_unit_pos", copy=False)).from_(
-        exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("_series"))),
-        copy=False,
-    )
-    if sel.limit is not None:
-        rank = exp.Window(
-            this=exp.Anonymous(this="DENSE_RANK"),
-            order=exp.Order(
-                expressions=[exp.Ordered(this=exp.column("_unit_pos"), nulls_first=False)]
+    positions = query.copy()
+    positions.set(
+        "expressions",
+        [
+            *(
+                exp.alias_(exp.column(k, table=alias), n, copy=False)
+                for k, n in zip(keys, named, strict=True)
             ),
-        )
-        units = exp.select(
-            *kept("_pos", "_unit_pos"), exp.alias_(rank, "_unit_rank", copy=False)
-        ).from_(
-            exp.Subquery(this=units, alias=exp.TableAlias(this=exp.to_identifier("_units"))),
+            exp.alias_(position, "_pos", copy=False),
+        ],
+    )
+    first = exp.Min(this=exp.column("_pos"))
+    units = (
+        exp.select(*(exp.column(n) for n in named), exp.alias_(first, "_unit_pos", copy=False))
+        .from_(
+            exp.Subquery(this=positions, alias=exp.TableAlias(this=exp.to_identifier("_series"))),
             copy=False,
         )
-    outer = exp.select(*kept()).from_(
-        exp.Subquery(this=units, alias=exp.TableAlias(this=exp.to_identifier(UNITS))),
-        copy=False,
+        .group_by(*(exp.column(n) for n in named), copy=False)
     )
     if sel.limit is not None:
-        outer = outer.where(
-            exp.LTE(this=exp.column("_unit_rank"), expression=b.param(sel.limit)), copy=False
-        )
-    return outer.order_by(exp.column("_unit_pos"), exp.column("_pos"), copy=False)
+        ordered = exp.Ordered(this=exp.column("_unit_pos"), nulls_first=False)
+        units = units.order_by(ordered, copy=False).limit(b.param(sel.limit), copy=False)
+    on = [
+        exp.EQ(this=exp.column(k, table=alias), expression=exp.column(n, table=UNITS))
+        for k, n in zip(keys, named, strict=True)
+    ]
+    joined = query.join(
+        exp.Subquery(this=units, alias=exp.TableAlias(this=exp.to_identifier(UNITS))),
+        on=exp.and_(*on, copy=False),
+        copy=False,
+    )
+    unit_first = exp.Ordered(this=exp.column("_unit_pos", table=UNITS), nulls_first=False)
+    return joined.order_by(unit_first, *order, copy=False)

@@ -23,57 +23,37 @@ SELECT
   `series_size_MB`,
   `aws_bucket`,
   `crdc_series_uuid`
-FROM (
+FROM series
+JOIN (
   SELECT
-    `collection_id`,
-    `PatientID`,
-    `StudyInstanceUID`,
-    `SeriesInstanceUID`,
-    `Modality`,
-    `instanceCount`,
-    `series_size_MB`,
-    `aws_bucket`,
-    `crdc_series_uuid`,
-    _pos,
-    _unit_pos,
-    DENSE_RANK() OVER (ORDER BY _unit_pos NULLS LAST) AS _unit_rank
+    _unit0,
+    _unit1,
+    MIN(_pos) AS _unit_pos
   FROM (
     SELECT
-      `collection_id`,
-      `PatientID`,
-      `StudyInstanceUID`,
-      `SeriesInstanceUID`,
-      `Modality`,
-      `instanceCount`,
-      `series_size_MB`,
-      `aws_bucket`,
-      `crdc_series_uuid`,
-      _pos,
-      MIN(_pos) OVER (PARTITION BY _unit0, _unit1) AS _unit_pos
-    FROM (
-      SELECT
-        `collection_id`,
-        `PatientID`,
-        `StudyInstanceUID`,
-        `SeriesInstanceUID`,
-        `Modality`,
-        `instanceCount`,
-        `series_size_MB`,
-        `aws_bucket`,
-        `crdc_series_uuid`,
-        series.collection_id AS _unit0,
-        series.PatientID AS _unit1,
-        ROW_NUMBER() OVER (
-          ORDER BY `series_size_MB` DESC, `collection_id` ASC NULLS LAST, `PatientID` ASC NULLS LAST, `StudyInstanceUID` ASC NULLS LAST, `SeriesInstanceUID` ASC NULLS LAST
-        ) AS _pos
-      FROM series
-      WHERE
-        series.Modality = @p0
-    ) AS _series
-  ) AS _units
-) AS _ranked
+      series.collection_id AS _unit0,
+      series.PatientID AS _unit1,
+      ROW_NUMBER() OVER (
+        ORDER BY `series_size_MB` DESC, `collection_id` ASC NULLS LAST, `PatientID` ASC NULLS LAST, `StudyInstanceUID` ASC NULLS LAST, `SeriesInstanceUID` ASC NULLS LAST
+      ) AS _pos
+    FROM series
+    WHERE
+      series.Modality = @p0
+  ) AS _series
+  GROUP BY
+    _unit0,
+    _unit1
+  ORDER BY
+    _unit_pos NULLS LAST
+  LIMIT @p1
+) AS _units
+  ON series.collection_id = _units._unit0 AND series.PatientID = _units._unit1
 WHERE
-  _unit_rank <= @p1
+  series.Modality = @p0
 ORDER BY
-  _unit_pos,
-  _pos
+  _units._unit_pos NULLS LAST,
+  `series_size_MB` DESC,
+  `collection_id` ASC NULLS LAST,
+  `PatientID` ASC NULLS LAST,
+  `StudyInstanceUID` ASC NULLS LAST,
+  `SeriesInstanceUID` ASC NULLS LAST

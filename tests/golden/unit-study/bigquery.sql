@@ -23,63 +23,47 @@ SELECT
   `series_size_MB`,
   `aws_bucket`,
   `crdc_series_uuid`
-FROM (
+FROM series
+JOIN (
   SELECT
-    `collection_id`,
-    `PatientID`,
-    `StudyInstanceUID`,
-    `SeriesInstanceUID`,
-    `Modality`,
-    `instanceCount`,
-    `series_size_MB`,
-    `aws_bucket`,
-    `crdc_series_uuid`,
-    _pos,
-    _unit_pos,
-    DENSE_RANK() OVER (ORDER BY _unit_pos NULLS LAST) AS _unit_rank
+    _unit0,
+    MIN(_pos) AS _unit_pos
   FROM (
     SELECT
-      `collection_id`,
-      `PatientID`,
-      `StudyInstanceUID`,
-      `SeriesInstanceUID`,
-      `Modality`,
-      `instanceCount`,
-      `series_size_MB`,
-      `aws_bucket`,
-      `crdc_series_uuid`,
-      _pos,
-      MIN(_pos) OVER (PARTITION BY _unit0) AS _unit_pos
-    FROM (
-      SELECT
-        `collection_id`,
-        `PatientID`,
-        `StudyInstanceUID`,
-        `SeriesInstanceUID`,
-        `Modality`,
-        `instanceCount`,
-        `series_size_MB`,
-        `aws_bucket`,
-        `crdc_series_uuid`,
-        series.StudyInstanceUID AS _unit0,
-        ROW_NUMBER() OVER (
-          ORDER BY `collection_id` ASC NULLS LAST, `PatientID` ASC NULLS LAST, `StudyInstanceUID` ASC NULLS LAST, `SeriesInstanceUID` ASC NULLS LAST
-        ) AS _pos
-      FROM series
-      WHERE
-        series.Modality IN UNNEST(@p0)
-        AND EXISTS(
-          SELECT
-            1
-          FROM series AS s1
-          WHERE
-            s1.StudyInstanceUID = series.StudyInstanceUID AND s1.Modality = @p1
-        )
-    ) AS _series
-  ) AS _units
-) AS _ranked
+      series.StudyInstanceUID AS _unit0,
+      ROW_NUMBER() OVER (
+        ORDER BY `collection_id` ASC NULLS LAST, `PatientID` ASC NULLS LAST, `StudyInstanceUID` ASC NULLS LAST, `SeriesInstanceUID` ASC NULLS LAST
+      ) AS _pos
+    FROM series
+    WHERE
+      series.Modality IN UNNEST(@p0)
+      AND EXISTS(
+        SELECT
+          1
+        FROM series AS s1
+        WHERE
+          s1.StudyInstanceUID = series.StudyInstanceUID AND s1.Modality = @p1
+      )
+  ) AS _series
+  GROUP BY
+    _unit0
+  ORDER BY
+    _unit_pos NULLS LAST
+  LIMIT @p2
+) AS _units
+  ON series.StudyInstanceUID = _units._unit0
 WHERE
-  _unit_rank <= @p2
+  series.Modality IN UNNEST(@p0)
+  AND EXISTS(
+    SELECT
+      1
+    FROM series AS s1
+    WHERE
+      s1.StudyInstanceUID = series.StudyInstanceUID AND s1.Modality = @p1
+  )
 ORDER BY
-  _unit_pos,
-  _pos
+  _units._unit_pos NULLS LAST,
+  `collection_id` ASC NULLS LAST,
+  `PatientID` ASC NULLS LAST,
+  `StudyInstanceUID` ASC NULLS LAST,
+  `SeriesInstanceUID` ASC NULLS LAST
