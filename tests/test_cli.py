@@ -450,7 +450,7 @@ ALLOWED_OPERATORS = (
     "is_null, contains, has, column"
 )
 ALLOWED_KEYS = (
-    "name, description, idc_version, columns, order_by, limit, licenses, instances, where"
+    "name, description, idc_version, columns, order_by, limit, unit, licenses, instances, where"
 )
 YAML_BOOLEANS = "(YAML reads yes/no/on/off/true/false as booleans: quote the value)"
 INSTANCE_LOCAL = (

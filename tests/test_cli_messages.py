@@ -78,6 +78,28 @@ def test_top_level_keys_under_where(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]
 
 
+def test_an_unknown_unit(tmp_path: Path) -> None:
+    spec = "name: x\nunit: studies\nlimit: 10\nwhere:\n  Modality: CT\n"
+    (tmp_path / "x.yaml").write_text(spec, encoding="utf-8")
+    (tmp_path / "x.s5cmd").write_bytes(OLD)
+    for command in (
+        ["run", "x.yaml", "-o", "x.s5cmd"],
+        ["count", "x.yaml"],
+        ["validate", "x.yaml"],
+    ):
+        done = idc_sql(*command, cwd=tmp_path)
+        assert (done.returncode, done.stdout, done.stderr.splitlines()) == (
+            2,
+            "",
+            [
+                "idc-sql: error: x.yaml: unit: input should be 'series', 'study' or 'patient', "
+                "got str 'studies'"
+            ],
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.s5cmd", "x.yaml"]
+    assert (tmp_path / "x.s5cmd").read_bytes() == OLD
+
+
 def test_a_one_member_union(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("name: a\nwhere: {Modality: CT}\n", encoding="utf-8")
     (tmp_path / "u.yaml").write_text("name: u\nunion: [a.yaml]\nlimit: 0\n", encoding="utf-8")

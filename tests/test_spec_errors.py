@@ -64,13 +64,18 @@ PARSE_ERRORS: dict[str, tuple[Any, str, str]] = {
         {"name": "x", "wher": {"Modality": "CT"}},
         "wher",
         "unknown key 'wher'; did you mean where? (allowed: name, description, idc_version, "
-        "columns, order_by, limit, licenses, instances, where)",
+        "columns, order_by, limit, unit, licenses, instances, where)",
     ),
     "unknown-set-key": (
         {"name": "x", "union": ["a.yaml", "b.yaml"], "where": {"Modality": "CT"}},
         "where",
         "unknown key 'where' (allowed: name, description, idc_version, columns, order_by, "
-        "limit, licenses, union, intersect, except)",
+        "limit, unit, licenses, union, intersect, except)",
+    ),
+    "unknown-unit": (
+        {"name": "x", "unit": "studies", "where": {"Modality": "CT"}},
+        "unit",
+        "input should be 'series', 'study' or 'patient', got str 'studies'",
     ),
     "boolean-value": (
         {"name": "x", "where": {"all": [{"Modality": "CT"}, {"PatientSex": True}]}},

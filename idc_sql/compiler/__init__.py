@@ -27,7 +27,19 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..catalog import Field
-from ..plan import DEFAULT_ORDER, And, Atom, Has, Negate, Node, Or, Plan, Selection, atoms_in
+from ..plan import (
+    DEFAULT_ORDER,
+    UNIT_KEYS,
+    And,
+    Atom,
+    Has,
+    Negate,
+    Node,
+    Or,
+    Plan,
+    Selection,
+    atoms_in,
+)
 from ..query import Query
 from ..targets import BIGQUERY_PUBLIC_PROJECT
 from .builder import ROW, SERIES, Builder, _typed
@@ -36,6 +48,8 @@ from .builder import ROW, SERIES, Builder, _typed
 MEMBER = "_member"
 #: a WHERE of more conjuncts than this is given as one expression (see _restrict)
 MANY_CONJUNCTS = 64
+#: the relation of the units (studies, patients) a query by unit keeps
+UNITS = "_units"
 
 __all__ = ["BIGQUERY_PUBLIC_PROJECT", "Compiled", "compile_plan"]
 
@@ -166,6 +180,10 @@ def _selection_fields(b: Builder, sel: Selection) -> list[Field]:
     for current in _distinct_selections(sel):
         out += [a.field for a in atoms_in(current.where) if a not in b.aggregates]
         out += [f for f, _ in current.order]
+        if current.unit != "series":
+            from ..catalog import field as catalog_field
+
+            out += [catalog_field(name) for name in UNIT_KEYS[current.unit]]
     return out
 
 
@@ -256,7 +274,60 @@ def _restrict(
             for n in DEFAULT_ORDER
             if n not in named
         ]
+    if sel.unit != "series":
+        return _by_unit(b, query, sel, alias, order)
     query = query.order_by(*order, copy=False)
     if sel.limit is not None:
         query = query.limit(b.param(sel.limit), copy=False)
     return query
+
+
+def _by_unit(
+    b: Builder, query: exp.Select, sel: Selection, alias: str, order: list[exp.Ordered]
+) -> exp.Select:
+    """Order and limit whole units (studies or patients) of the series ``query`` selects.
+
+    Each selected series takes its position in the series order (``_pos``); a unit takes the
+    position of its first selected series (``_unit_pos``), so units stand where their first
+    series would; the first ``limit`` units are kept (``_units``: their keys, narrow, which
+    costs little to sort), and the result is every series the query selects of them, a unit's
+    series together and in the series order. Every series has a study and a patient (a key
+    is never NULL in IDC), so the keys join by equality.
+    """
+    keys = UNIT_KEYS[sel.unit]
+    named = [exp.to_identifier(f"_unit{i}") for i in range(len(keys))]
+    position = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order))
+    positions = query.copy()
+    positions.set(
+        "expressions",
+        [
+            *(
+                exp.alias_(exp.column(k, table=alias), n, copy=False)
+                for k, n in zip(keys, named, strict=True)
+            ),
+            exp.alias_(position, "_pos", copy=False),
+        ],
+    )
+    first = exp.Min(this=exp.column("_pos"))
+    units = (
+        exp.select(*(exp.column(n) for n in named), exp.alias_(first, "_unit_pos", copy=False))
+        .from_(
+            exp.Subquery(this=positions, alias=exp.TableAlias(this=exp.to_identifier("_series"))),
+            copy=False,
+        )
+        .group_by(*(exp.column(n) for n in named), copy=False)
+    )
+    if sel.limit is not None:
+        ordered = exp.Ordered(this=exp.column("_unit_pos"), nulls_first=False)
+        units = units.order_by(ordered, copy=False).limit(b.param(sel.limit), copy=False)
+    on = [
+        exp.EQ(this=exp.column(k, table=alias), expression=exp.column(n, table=UNITS))
+        for k, n in zip(keys, named, strict=True)
+    ]
+    joined = query.join(
+        exp.Subquery(this=units, alias=exp.TableAlias(this=exp.to_identifier(UNITS))),
+        on=exp.and_(*on, copy=False),
+        copy=False,
+    )
+    unit_first = exp.Ordered(this=exp.column("_unit_pos", table=UNITS), nulls_first=False)
+    return joined.order_by(unit_first, *order, copy=False)

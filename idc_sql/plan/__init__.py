@@ -39,6 +39,7 @@ from .files import file_values
 from .licenses import declared
 from .nodes import (
     DEFAULT_ORDER,
+    UNIT_KEYS,
     And,
     Atom,
     Has,
@@ -59,6 +60,7 @@ from .values import all_numbers, allowed_ops, check_value, wrong_op
 __all__ = [
     "DEFAULT_COLUMNS",
     "DEFAULT_ORDER",
+    "UNIT_KEYS",
     "And",
     "Atom",
     "Has",
@@ -193,16 +195,17 @@ def _selection_of(spec: Spec, target: Target, where: str, done: dict[int, Select
     if isinstance(spec, SetSpec):
         members = tuple(_selection(m, target, m.origin, done) for m in spec.members)
         op = spec.operation
-        if op == "union":
-            return Selection(operation="union", members=members, order=order, limit=spec.limit)
-        if op == "intersect":
-            return Selection(operation="intersect", members=members, order=order, limit=spec.limit)
-        return Selection(operation="except", members=members, order=order, limit=spec.limit)
+        operation: Literal["union", "intersect", "except"] = (
+            "union" if op == "union" else "intersect" if op == "intersect" else "except"
+        )
+        return Selection(
+            operation=operation, members=members, order=order, limit=spec.limit, unit=spec.unit
+        )
     assert isinstance(spec, CohortSpec)
     node = None
     if spec.where is not None:
         node = simplify(_predicate(spec.where, target, spec.instances, _loc(where, "where")))
-    return Selection(where=node, order=order, limit=spec.limit)
+    return Selection(where=node, order=order, limit=spec.limit, unit=spec.unit)
 
 
 def _order(keys: list[str], target: Target, where: str) -> list[tuple[Field, bool]]:

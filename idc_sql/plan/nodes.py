@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 #: the order that makes results reproducible: ties always break on these
 DEFAULT_ORDER = ("collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID")
 
+#: the fields that name a unit, as the relations study_has and patient_has join on them: a
+#: study is its StudyInstanceUID, a patient its PatientID within its collection
+UNIT_KEYS: dict[str, tuple[str, ...]] = {
+    "series": ("SeriesInstanceUID",),
+    "study": ("StudyInstanceUID",),
+    "patient": ("collection_id", "PatientID"),
+}
+
 
 @dataclass(frozen=True)
 class Atom:
@@ -68,6 +76,8 @@ class Selection:
     members: tuple[Selection, ...] = ()
     order: tuple[tuple[Field, bool], ...] = ()
     limit: int | None = None
+    #: what the order and the limit apply to: series, or studies or patients (see UNIT_KEYS)
+    unit: Literal["series", "study", "patient"] = "series"
 
 
 def atoms_in(node: Node | None) -> list[Atom]:

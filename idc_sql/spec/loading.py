@@ -342,6 +342,8 @@ def _canonical(spec: Spec, bodies: dict[int, dict[str, Any]]) -> dict[str, Any]:
     body = bodies.get(id(spec))
     if body is None:
         body = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if body.get("unit") == "series":  # the default, as before units were: digests kept
+            del body["unit"]
         if isinstance(spec, SetSpec):
             body["members"] = [_canonical(m, bodies) for m in spec.members]
         elif spec.value_files:  # what the files held: a changed list is a changed cohort

@@ -236,6 +236,9 @@ class _Common(_Strict):
     columns: list[StrictStr] | None = Field(default=None, min_length=1)
     order_by: list[StrictStr] = Field(default_factory=list)
     limit: Annotated[int, Field(gt=0, le=2**63 - 1)] | None = None
+    #: what ``limit`` and ``order_by`` count and order: series, or whole studies or patients
+    #: (every selected series of the first ``limit`` studies or patients)
+    unit: Literal["series", "study", "patient"] = "series"
     #: the licenses the cohort may hold (``license_short_name``); a series under any other
     #: stops the run. None: any license
     licenses: list[StrictStr] | None = Field(default=None, min_length=1)

@@ -139,6 +139,7 @@ class _Specs:
 
     def __init__(self, table: pa.Table, seed: int) -> None:
         self.rng = random.Random(seed)
+        self.units = random.Random(seed + 1)
         self.values = {
             name: sorted({v for v in table.column(name).to_pylist() if v is not None}, key=str)
             for name in (
@@ -252,6 +253,10 @@ class _Specs:
             spec["limit"] = self.rng.randrange(1, 200)
         if self.rng.random() < 0.2:
             spec["instances"] = "all"
+        if self.units.random() < 0.3:  # drawn apart: the other draws stay as they were
+            spec["unit"] = self.units.choice(["study", "patient"])
+            if "limit" not in spec and self.units.random() < 0.7:
+                spec["limit"] = self.units.randrange(1, 20)
         return spec
 
 
@@ -304,6 +309,38 @@ def test_set_specs_agree(engine: BigQueryEngine, series_uids: list[str], tmp_pat
         )
         assert_same(local, remote, op)
         assert remote.num_rows > 0, op
+
+
+def test_set_specs_by_unit_agree(
+    engine: BigQueryEngine, series_uids: list[str], tmp_path: Path
+) -> None:
+    # the members keep to the emulator's series on both engines, so that the first units of
+    # their combination are the same units
+    within = {"SeriesInstanceUID": series_uids}
+    members = {
+        "ct.yaml": {"all": [within, {"Modality": "CT"}]},
+        "small.yaml": {"all": [within, {"instanceCount": {"lte": 5}}]},
+        "seg-studies.yaml": {"all": [within, {"study_has": {"Modality": "SEG"}}]},
+    }
+    for name, where in members.items():
+        body = {"name": name.removesuffix(".yaml"), "idc_version": 25, "where": where}
+        (tmp_path / name).write_text(yaml.safe_dump(body))
+    cases = [
+        ("union", ["ct.yaml", "small.yaml"], "study", ["-series_size_MB"], 4),
+        ("intersect", ["ct.yaml", "seg-studies.yaml"], "patient", [], 2),
+        ("except", ["seg-studies.yaml", "ct.yaml"], "study", ["instanceCount"], 3),
+    ]
+    for op, paths, unit, order_by, limit in cases:
+        spec = {"name": op, "idc_version": 25, op: paths, "columns": COMPARED}
+        spec.update(unit=unit, order_by=order_by, limit=limit)
+        spec_file = tmp_path / f"{op}.yaml"
+        spec_file.write_text(yaml.safe_dump(spec))
+        remote = idc_sql.run(idc_sql.load_spec(spec_file), engine).to_arrow()
+        local = idc_sql.run(spec_file).to_arrow()
+        assert_same(local, remote, f"{op} by {unit}")
+        key = ["StudyInstanceUID"] if unit == "study" else ["collection_id", "PatientID"]
+        units = {tuple(row[k] for k in key) for row in local.to_pylist()}
+        assert len(units) == limit, op
 
 
 # ----------------------------------------------------------------------------- narrowing

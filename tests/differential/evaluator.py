@@ -460,6 +460,15 @@ class Index:
             "patient": (patient, int(patient.max()) + 1),
         }
 
+    def units(self, unit: str) -> np.ndarray:
+        """Per row, a code of its study or of its patient (collection_id, PatientID), as SQL
+        groups rows: NULL keys are equal to one another here (unlike in ``groups``)."""
+        if unit == "study":
+            return self.strings("StudyInstanceUID").codes.astype(np.int64)
+        coll = self.strings("collection_id").codes.astype(np.int64) + 1
+        pid = self.strings("PatientID").codes.astype(np.int64) + 1
+        return coll * (len(self.strings("PatientID").values) + 1) + pid
+
     def has(self, level: str, mask: np.ndarray) -> np.ndarray:
         """Rows whose study (or patient) has some row in ``mask``."""
         group, size = self.groups[level]
@@ -514,7 +523,26 @@ def select(spec: Mapping[str, Any], index: Index, base_dir: Path) -> np.ndarray:
         mask = np.ones(index.n, bool)
     rows = order(index, np.flatnonzero(mask), spec.get("order_by") or [])
     limit = spec.get("limit")
+    unit = spec.get("unit") or "series"
+    if unit != "series":
+        return by_unit(index, rows, unit, limit)
     return rows if limit is None else rows[:limit]
+
+
+def by_unit(index: Index, rows: np.ndarray, unit: str, limit: int | None) -> np.ndarray:
+    """``rows`` (ordered) by whole studies or patients: a unit stands where its first row
+    does; the first ``limit`` units are kept, each unit's rows together, in their order."""
+    codes = index.units(unit)[rows]
+    _, first = np.unique(codes, return_index=True)  # per distinct unit: its first position
+    unit_order = np.argsort(first)  # units by their first position
+    rank_of = np.empty(len(first), np.int64)
+    rank_of[unit_order] = np.arange(len(first))
+    _, which = np.unique(codes, return_inverse=True)
+    rank = rank_of[which]
+    keep = np.ones(len(rows), bool) if limit is None else rank < limit
+    positions = np.arange(len(rows))
+    chosen = np.lexsort((positions[keep], rank[keep]))
+    return rows[keep][chosen]
 
 
 def order(index: Index, rows: np.ndarray, keys: Sequence[str]) -> np.ndarray:

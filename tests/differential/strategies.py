@@ -453,6 +453,9 @@ def cohort_spec(draw: st.DrawFn, *, name: str = "cohort", depth: int = 3) -> dic
         if limit is not None:
             spec["limit"] = limit
     if draw(st.integers(0, 3)) == 0:
+        # limit and order_by count and order whole studies or patients
+        spec["unit"] = draw(st.sampled_from(["study", "patient", "series"]))
+    if draw(st.integers(0, 3)) == 0:
         # locally instances: all matters to multi-valued fields (every value must match)
         spec["instances"] = draw(st.sampled_from(["any", "all", "all"]))
     key = canonical(spec)
@@ -502,6 +505,8 @@ def set_case(draw: st.DrawFn) -> SetCase:
     limit = draw(st.sampled_from([None, None, 10, 1, 40]))
     if limit is not None:
         spec["limit"] = limit
+    if draw(st.integers(0, 2)) == 0:
+        spec["unit"] = draw(st.sampled_from(["study", "patient"]))  # of the combination
     return SetCase(spec, files)
 
 

@@ -411,6 +411,39 @@ def test_default_order_and_limit(index: Index) -> None:
     check(spec_of({"collection_id": "rider_pilot"}, order_by=["-instanceCount"], limit=5), index)
 
 
+@pytest.mark.parametrize(
+    ("unit", "keys"), [("study", ["StudyInstanceUID"]), ("patient", ["collection_id", "PatientID"])]
+)
+def test_units_keep_every_selected_series_of_the_first_units(
+    index: Index, unit: str, keys: list[str]
+) -> None:
+    columns = ["SeriesInstanceUID", "collection_id", "PatientID", "StudyInstanceUID"]
+    where = {"collection_id": ["rider_pilot", "nsclc_radiomics"], "Modality": "CT"}
+    every = idc_sql.run({**spec_of(where), "columns": columns}).to_arrow().to_pylist()
+    spec = {**spec_of(where, order_by=["-series_size_MB"], limit=3), "unit": unit}
+    spec["columns"] = columns
+    check(spec, index)
+    rows = idc_sql.run(spec).to_arrow().to_pylist()
+    chosen = list(dict.fromkeys(tuple(r[k] for k in keys) for r in rows))
+    assert len(chosen) == 3
+    # a unit's series together: the units appear one after another
+    runs = [tuple(r[k] for k in keys) for r in rows]
+    assert [u for i, u in enumerate(runs) if i == 0 or runs[i - 1] != u] == chosen
+    # every selected series of those units, no other
+    held = {r["SeriesInstanceUID"] for r in every if tuple(r[k] for k in keys) in chosen}
+    assert {r["SeriesInstanceUID"] for r in rows} == held
+    assert len(held) > 3  # the cases hold units of several series
+    # the first unit is the one holding the largest selected series
+    largest = idc_sql.run({**spec_of(where, order_by=["-series_size_MB"], limit=1)}).to_arrow()
+    assert rows[0]["SeriesInstanceUID"] == largest["SeriesInstanceUID"][0].as_py()
+    summary = idc_sql.count(spec)
+    assert summary.series == len(held)
+    assert (summary.studies if unit == "study" else summary.patients) == 3
+    # without a limit: the same series as without a unit, grouped by unit
+    whole = {**spec_of(where), "unit": unit, "columns": columns}
+    assert sorted(check(whole, index)) == sorted(r["SeriesInstanceUID"] for r in every)
+
+
 def test_empty_result(index: Index) -> None:
     assert check(spec_of({"collection_id": "no_such_collection"}), index) == []
     assert check(spec_of({"all": [{"Modality": "CT"}, {"not": {"Modality": "CT"}}]}), index) == []
