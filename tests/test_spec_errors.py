@@ -261,6 +261,20 @@ PLAN_ERRORS: dict[str, tuple[Any, str, type[SpecError], str, str]] = {
         f"'instances' {TOP_LEVEL} (instances: all makes every instance-level condition hold "
         "for every instance of a series; the default, any, for at least one): move it out of where",
     ),
+    "unit-under-where": (
+        {"Modality": "CT", "unit": "study"},
+        "local",
+        SpecError,
+        "where.unit",
+        f"'unit' {TOP_LEVEL}: move it out of where",
+    ),
+    "licenses-under-where": (
+        {"any": [{"Modality": "CT"}, {"licenses": ["CC BY 4.0"]}]},
+        "bigquery",
+        SpecError,
+        "where.any[1].licenses",
+        f"'licenses' {TOP_LEVEL}: move it out of where",
+    ),
     "invalid-regex": (
         {"SeriesDescription": {"regex": "(T1"}},
         "local",

@@ -37,6 +37,8 @@ TOP_LEVEL_KEYS = (
     "columns",
     "order_by",
     "limit",
+    "unit",
+    "licenses",
     *SET_KEYS,
 )
 
