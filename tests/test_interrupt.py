@@ -44,9 +44,20 @@ def _wait(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> bool:
     return False
 
 
+def ctrl_c_as_from_a_terminal() -> None:
+    """In the child before it runs the command: SIGINT at its default, as a terminal's
+    foreground process has it (a test run started in the background by a shell inherits it
+    ignored, and an ignored Ctrl-C stays ignored, as it should)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(folder: Path, args: list[str], ready: Callable[[int], bool]) -> tuple[int, str]:
     process = subprocess.Popen(
-        [str(SCRIPT), *args], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [str(SCRIPT), *args],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=ctrl_c_as_from_a_terminal,
     )
     reached = _wait(process, lambda: ready(process.pid))
     assert reached, process.communicate()[1].decode()

@@ -504,6 +504,9 @@ WRITER = textwrap.dedent(
     # a hangup as a terminal delivers it, whatever this test run inherited (under nohup, an
     # ignored SIGHUP is inherited, and stays ignored by design)
     signal.signal(signal.SIGHUP, signal.SIG_IGN if fault == "ignore-hup" else signal.SIG_DFL)
+    # and a Ctrl-C as Python takes it from a terminal (a test run started in the background by a
+    # shell inherits SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if fault in ("term-while-removing", "term-while-renaming"):
         # a SIGTERM that arrives in the middle of removing the private folder, or of
         # renaming the output into place
@@ -562,6 +565,9 @@ def _end(process: subprocess.Popen[bytes], *, finish: bool = False) -> tuple[int
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
         raise AssertionError("the writer did not end within 120 s") from None
     err = process.stderr.read()
     if not finish:
@@ -859,6 +865,9 @@ def test_a_broken_pipe_ends_quietly(source: str, big_file: Path, private_tmp: Pa
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
         raise AssertionError("the writer did not end within 120 s") from None
     err = process.stderr.read()
     process.stderr.close()

@@ -149,7 +149,15 @@ def test_interrupted_download_resumes(moto_s3: MotoS3, tmp_path: Path) -> None:
     ]
     env = moto_s3.env()
     assert_offline_env(env, moto_s3.endpoint)
-    with subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    # SIGINT at its default in the command, as a terminal's foreground process has it (a test
+    # run started in the background by a shell inherits it ignored)
+    with subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    ) as proc:
         while not any(dest.rglob("*.dcm")) and proc.poll() is None:
             time.sleep(0.02)
         proc.send_signal(signal.SIGTERM)
@@ -186,7 +194,15 @@ def test_ctrl_c_while_downloading(moto_s3: MotoS3, tmp_path: Path) -> None:
     ]
     env = moto_s3.env()
     assert_offline_env(env, moto_s3.endpoint)
-    with subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    # SIGINT at its default in the command, as a terminal's foreground process has it (a test
+    # run started in the background by a shell inherits it ignored)
+    with subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    ) as proc:
         while not any(dest.rglob("*.dcm")) and proc.poll() is None:
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
