@@ -52,7 +52,9 @@ def value_hints(engine: LocalEngine, plan: Plan) -> list[str]:
             meant = {v: _close(v, few) for v in first}
         else:
             unmatched, first = _unmatched(engine, f, reading, values, SHOWN)
-            meant = _other_cases(engine, f, reading, first, 3)
+            # a value without letters (a UID, a number) has no other case to look for
+            cased = [v for v in first if v.lower() != v.upper()]
+            meant = _other_cases(engine, f, reading, cased, 3)
         for value in first:
             others = meant.get(value) or []
             also = f"; did you mean {' or '.join(map(repr, others))}?" if others else ""
