@@ -53,26 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         )
         if not runs:
             return
-        bq = p.add_argument_group("BigQuery (with --engine bigquery)")
-        bq.add_argument(
-            "--project",
-            help="project billed for queries (else IDC_SQL_PROJECT, "
-            "GOOGLE_CLOUD_PROJECT, or the default credentials' project)",
-        )
-        bq.add_argument(
-            "--bigquery-endpoint",
-            metavar="URL",
-            help="API endpoint, e.g. an emulator (else IDC_SQL_BIGQUERY_ENDPOINT)",
-        )
-        bq.add_argument(
-            "--max-gb",
-            type=float,
-            metavar="GB",
-            help="refuse queries estimated above this many GB processed "
-            "(else IDC_SQL_MAX_GB, default 50: 5%% of the Sandbox's free TB a month)",
-        )
-        bq.add_argument(
-            "--dry-run", action="store_true", help="print the SQL and the estimate, run nothing"
+        common.bigquery_options(
+            p,
+            "BigQuery (with --engine bigquery)",
+            "queries",
+            "print the SQL and the estimate, run nothing",
         )
 
     run = sub.add_parser("run", help="run a cohort and write its manifest")

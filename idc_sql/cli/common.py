@@ -161,3 +161,27 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def bigquery_options(p: argparse.ArgumentParser, title: str, refuse: str, dry_run: str) -> None:
+    """The options of a command that may run on BigQuery: ``refuse`` says what ``--max-gb``
+    refuses, ``dry_run`` what ``--dry-run`` does."""
+    bq = p.add_argument_group(title)
+    bq.add_argument(
+        "--project",
+        help="project billed for queries (else IDC_SQL_PROJECT, "
+        "GOOGLE_CLOUD_PROJECT, or the default credentials' project)",
+    )
+    bq.add_argument(
+        "--bigquery-endpoint",
+        metavar="URL",
+        help="API endpoint, e.g. an emulator (else IDC_SQL_BIGQUERY_ENDPOINT)",
+    )
+    bq.add_argument(
+        "--max-gb",
+        type=float,
+        metavar="GB",
+        help=f"refuse {refuse} estimated above this many GB processed "
+        "(else IDC_SQL_MAX_GB, default 50: 5%% of the Sandbox's free TB a month)",
+    )
+    bq.add_argument("--dry-run", action="store_true", help=dry_run)

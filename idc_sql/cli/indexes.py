@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ..targets import DEFAULT, TARGETS
-from .common import _open_engine
+from .common import _open_engine, bigquery_options
 
 DESCRIPTION = """\
 Run IDC's own SQL for each index NAME (read from the installed idc-index-data, as a CTE over
@@ -60,28 +60,11 @@ def add_parser(sub: Any) -> None:
         default=DEFAULT,
         help="bigquery: the engine that builds indices (the local engine reads them)",
     )
-    bq = build.add_argument_group("BigQuery")
-    bq.add_argument(
-        "--project",
-        help="project billed for queries (else IDC_SQL_PROJECT, GOOGLE_CLOUD_PROJECT, or the "
-        "default credentials' project)",
-    )
-    bq.add_argument(
-        "--bigquery-endpoint",
-        metavar="URL",
-        help="API endpoint, e.g. an emulator (else IDC_SQL_BIGQUERY_ENDPOINT)",
-    )
-    bq.add_argument(
-        "--max-gb",
-        type=float,
-        metavar="GB",
-        help="refuse any index estimated above this many GB processed (else IDC_SQL_MAX_GB, "
-        "default 50)",
-    )
-    bq.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print each index's SQL and estimate; run and write nothing",
+    bigquery_options(
+        build,
+        "BigQuery",
+        "any index",
+        "print each index's SQL and estimate; run and write nothing",
     )
     build.set_defaults(handler=_build)
 
