@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import SpecError, UnsupportedError
-from ..spec import CohortSpec, SetSpec, Spec
-from ..spec.walk import conditions
+from ..spec import CohortSpec, Spec
+from ..spec.walk import conditions, each_spec
 
 #: checks a condition: (field name, condition, instances, where) -> anything, or raises
 CheckAtom = Callable[..., Any]
@@ -21,13 +21,7 @@ CheckColumn = Callable[[str, str], Any]
 def survey(spec: Spec, atom: CheckAtom, column: CheckColumn) -> list[SpecError]:
     """The problems of ``spec`` and its members (each once), in the order they are written."""
     problems: list[SpecError] = []
-    seen: set[int] = set()
-    stack = [spec]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
+    for current in each_spec(spec):
         origin = current.origin
         checks: list[Callable[[], Any]] = []
         for i, key in enumerate(current.order_by):
@@ -45,8 +39,6 @@ def survey(spec: Spec, atom: CheckAtom, column: CheckColumn) -> list[SpecError]:
                 continue
             except SpecError as e:
                 problems.append(e)
-        if isinstance(current, SetSpec):
-            stack.extend(reversed(current.members))
     return problems
 
 

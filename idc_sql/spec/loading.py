@@ -30,7 +30,7 @@ from .limits import (
 )
 from .messages import describe, explain, join
 from .models import CohortSpec, Ops, SetSpec, Spec, _SpecRoot
-from .walk import conditions
+from .walk import conditions, each_spec
 
 
 def parse_spec(
@@ -310,18 +310,10 @@ def source_files(spec: Spec) -> list[Path]:
     """The files a specification was read from: its own, its members' and the files of values
     they read, resolved, each once."""
     out: dict[Path, None] = {}
-    seen: set[int] = set()
-    stack = [spec]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
+    for current in each_spec(spec):
         if current.origin:
             out.setdefault(Path(current.origin).resolve())
-        if isinstance(current, SetSpec):
-            stack.extend(reversed(current.members))
-        else:
+        if not isinstance(current, SetSpec):
             for values in current.value_files:
                 if values.path is not None:
                     out.setdefault(values.path)

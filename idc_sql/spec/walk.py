@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .models import AllOf, AnyOf, FieldConditions
+from .models import AllOf, AnyOf, FieldConditions, SetSpec, Spec
 
 #: the attribute holding the predicate of each node with one, and its key
 INNER = (
@@ -23,6 +23,21 @@ INNER = (
     ("segmented_by", "segmented_by"),
     ("segments", "segments"),
 )
+
+
+def each_spec(spec: Spec) -> Iterator[Spec]:
+    """``spec`` and its members, at any depth, each once however often it is named, in the
+    order they are written."""
+    seen: set[int] = set()
+    stack = [spec]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, SetSpec):
+            stack.extend(reversed(current.members))
 
 
 def conditions(where: Any, place: str) -> Iterator[tuple[str, str, Any]]:
