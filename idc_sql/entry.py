@@ -6,8 +6,11 @@ from __future__ import annotations
 
 # pydantic-core (Rust) imports datetime's C API as it loads, and a Ctrl-C that lands inside
 # that import makes it panic, with a message on standard error that nothing can take back:
-# loaded here first, it is found already there
+# loaded here first, it is found already there. Likewise decimal, whose C module prints a
+# warning when a Ctrl-C cut its first import short and it is imported again. The command's
+# libraries load both anyway.
 import datetime  # noqa: F401
+import decimal  # noqa: F401
 import os
 import signal
 import sys
