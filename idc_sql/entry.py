@@ -4,13 +4,6 @@ while its modules load ends like one at any later moment: ``idc-sql: interrupted
 
 from __future__ import annotations
 
-# pydantic-core (Rust) imports datetime's C API as it loads, and a Ctrl-C that lands inside
-# that import makes it panic, with a message on standard error that nothing can take back:
-# loaded here first, it is found already there. Likewise decimal, whose C module prints a
-# warning when a Ctrl-C cut its first import short and it is imported again. The command's
-# libraries load both anyway.
-import datetime  # noqa: F401
-import decimal  # noqa: F401
 import os
 import signal
 import sys
@@ -33,6 +26,14 @@ def console() -> None:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored
         signal.signal(signal.SIGINT, note)
     try:
+        # pydantic-core (Rust) imports datetime's C API as it loads, and a Ctrl-C that lands
+        # inside that import makes it panic, with a message on standard error that nothing can
+        # take back; decimal's C module warns when it is imported again after a Ctrl-C cut its
+        # first import short. Loaded here first, under the handler, a Ctrl-C while they load
+        # ends the command at once. The command's libraries load both anyway.
+        import datetime  # noqa: F401
+        import decimal  # noqa: F401
+
         from .cli import console as command
 
         command()
