@@ -111,6 +111,53 @@ def test_an_old_release_downloads_that_releases_files(tmp_path: Path, engine: An
     assert "# IDC version: v24 (" in out.read_text()
 
 
+ORDER = ["collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID"]
+
+
+def _served_in_order(release: int) -> pd.DataFrame:
+    """The series of COLLECTIONS at ``release`` in the canonical order (the order of
+    idc_index.parquet), with the key columns prior_versions_index keeps."""
+    now = pd.read_parquet(
+        index_dir() / "idc_index.parquet",
+        columns=[*ORDER, "crdc_series_uuid", "series_revised_idc_version"],
+    )
+    kept = now[now.series_revised_idc_version <= release]
+    old = _prior()
+    old = old[(old.min_idc_version <= release) & (old.max_idc_version >= release)]
+    both = pd.concat([kept[ORDER], old[ORDER]], ignore_index=True)
+    both = both[both.collection_id.isin(COLLECTIONS)]
+    return both.sort_values(ORDER, ignore_index=True)
+
+
+def test_an_earlier_release_in_the_canonical_order(tmp_path: Path, engine: Any) -> None:
+    """The rows of an earlier release come in the order of the installed index, and a limit
+    keeps the first of them; earlier versions and removed series take their places in it."""
+    expected = _served_in_order(20)
+    out = tmp_path / "first.csv"
+    spec = {**_cohort(None), "idc_version": 20, "limit": 20_000, "columns": ORDER}
+    idc_sql.run(spec, engine).write(str(out))
+    got = pd.read_csv(out, comment="#")
+    first = expected.head(20_000)
+    assert list(got.SeriesInstanceUID) == list(first.SeriesInstanceUID)
+    # the limit reaches past series v20 served in a version since revised, or removed since
+    earlier = set(_prior().SeriesInstanceUID)
+    assert first.SeriesInstanceUID.isin(earlier).sum() > 100
+
+
+def test_a_costly_selection_at_an_earlier_release(engine: Any) -> None:
+    """A selection evaluated once into a table of row keys (a long list) selects the same
+    series at an earlier release: each row's key is its own, earlier versions' too."""
+    expected = _served_in_order(20)
+    earlier = expected[expected.SeriesInstanceUID.isin(set(_prior().SeriesInstanceUID))]
+    current = expected[~expected.SeriesInstanceUID.isin(set(earlier.SeriesInstanceUID))]
+    uids = [*earlier.SeriesInstanceUID.head(3_000), *current.SeriesInstanceUID.head(3_000)]
+    spec = {"name": "listed", "idc_version": 20, "where": {"SeriesInstanceUID": uids}}
+    result = idc_sql.run(spec, engine)
+    got = result.fetch(result.select(("SeriesInstanceUID",)), "to_arrow_table").to_pandas()
+    assert len(earlier.head(3_000)) == 3_000
+    assert sorted(got.SeriesInstanceUID) == sorted(uids)
+
+
 @pytest.mark.parametrize("modality", [None, "CT"])
 @pytest.mark.parametrize(("before", "after"), [(24, 25), (18, 25), (5, 20), (20, 21)])
 def test_diff_counts(before: int, after: int, modality: str | None, engine: Any) -> None:

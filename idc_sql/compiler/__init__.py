@@ -79,7 +79,7 @@ def compile_plan(plan: Plan, *, project: str | None = None) -> Compiled:
     for f in (*plan.output, *_selection_fields(b, sel)):
         if not (f.instance_level or f.segment_level):
             needed.setdefault(f.name, f)
-    if target.row_order is None:
+    if not _row_ordered(b):
         from ..catalog import field as catalog_field
 
         for name in DEFAULT_ORDER:
@@ -110,6 +110,13 @@ def compile_plan(plan: Plan, *, project: str | None = None) -> Compiled:
         output=tuple(f.name for f in plan.output),
         row_key=ROW if target.row_order is not None else None,
     )
+
+
+def _row_ordered(b: Builder) -> bool:
+    """Whether the source's row key is in the canonical order (the installed index's row
+    number, the file being sorted so). An earlier release's key only tells its rows apart (see
+    :mod:`idc_sql.engines.timetravel`): its rows are ordered by the canonical columns."""
+    return b.target.row_order is not None and b.schema is None
 
 
 def _narrowing(b: Builder, sel: Selection) -> exp.Expr | None:
@@ -265,7 +272,7 @@ def _restrict(
         exp.Ordered(this=_typed(f, exp.column(f.name, quoted=True)), desc=desc, nulls_first=False)
         for f, desc in sel.order
     ]
-    if b.target.row_order is not None:
+    if _row_ordered(b):
         order.append(exp.Ordered(this=exp.column(ROW), desc=False, nulls_first=False))
     else:
         named = {f.name for f, _ in sel.order}

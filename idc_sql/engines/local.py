@@ -7,6 +7,7 @@ first reads them, so a cohort over ``idc_index`` opens one file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -68,6 +69,7 @@ class LocalEngine:
         self.directory = directory or index_dir()
         self.idc_version, self.package_version = index_release()
         self._registered: dict[str | None, set[str]] = {}
+        self._threads_reset = False
         from ..indexes.folder import idc_index_folder
 
         given = settings.index_dir if settings is not None else Settings.local().index_dir
@@ -181,14 +183,29 @@ class LocalEngine:
         self._check_release(query.release)
         tree = _in_schema(query.tree, query.release.schema)
         # a query may read several releases (a diff): each schema's tables are that release's
-        for schema, names in _tables_read(tree).items():
+        read = _tables_read(tree)
+        for schema, names in read.items():
             self.register(names, self._release_of(schema, query.release))
+        if any(schema is not None for schema in read):
+            self._parallel()
         # long lists are stored once as tables, and read from there by every run of the rows
         tree = self._lists.bind(self.connection, tree, query.params)
         if query.row_key is not None:
             tree = self._selections.settle(self.connection, tree, query.params, query.row_key)
         assert isinstance(tree, exp.Query)
         return Rows(self.connection, tree, dict(query.params), query.release, label=query.label)
+
+    def _parallel(self) -> None:
+        """Every core from now on: an earlier release is a join and windows over the index
+        and the history of versions, which DuckDB spreads over threads (a diff of all of IDC
+        runs in 0.85x the time on two cores), unlike the scan of idc_index's one row group."""
+        if not self._threads_reset:
+            cores = exp.Literal.number(os.cpu_count() or 1)
+            every = exp.Set(
+                expressions=[exp.SetItem(this=exp.EQ(this=exp.var("threads"), expression=cores))]
+            )
+            self.connection.execute(every.sql(dialect="duckdb"))
+            self._threads_reset = True
 
     def register(self, names: set[str], release: Release) -> None:
         """Make the relations ``names`` readable in :attr:`connection`."""
@@ -232,7 +249,7 @@ class LocalEngine:
                 raise EngineError(f"the local index cannot be read: {e}") from e
             registered.add(name)
 
-    def _source(self, name: str, release: int, known: Mapping[str, Relation]) -> exp.Select:
+    def _source(self, name: str, release: int, known: Mapping[str, Relation]) -> exp.Query:
         """What relation ``name`` reads at ``release``: the file, or for an earlier release's
         idc_index, the series that release served (see :mod:`.timetravel`)."""
 
@@ -249,9 +266,10 @@ class LocalEngine:
         columns = self.connection.sql(
             exp.select(exp.Star()).from_(scan(name)).limit(0).sql(dialect="duckdb")
         ).columns
-        current = exp.select(exp.Star()).from_(scan(name)).subquery()
-        prior = exp.select(exp.Star()).from_(scan("prior_versions_index")).subquery()
-        return release_view(current, prior, release, columns, ROW_NUMBER)
+        number = exp.EQ(this=exp.var(ROW_NUMBER), expression=exp.true())
+        current = exp.select(exp.Star()).from_(scan(name, number)).subquery()
+        prior = exp.select(exp.Star()).from_(scan("prior_versions_index", number.copy()))
+        return release_view(current, prior.subquery(), release, columns, ROW_NUMBER)
 
     def lookup(self, query: exp.Query, params: Mapping[str, Any] | None = None) -> list[Any]:
         """The rows of a small query over the installed release's index (``idc_index``), run
@@ -276,6 +294,7 @@ class LocalEngine:
         # database with the last reference to it
         self.__dict__.pop("connection", None)
         self._registered.clear()
+        self._threads_reset = False
         self._lists = ListTables()
         self._selections = Selections()
 

@@ -35,24 +35,26 @@ KEPT = (
     "crdc_series_uuid",
     "series_size_MB",
 )
-#: canonical order, as idc_index.parquet is written
-ORDER = ("collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID")
 
 
 def release_view(
     current: exp.Expr, prior: exp.Expr, release: int, columns: list[str], row_number: str
-) -> exp.Select:
-    """idc_index as release ``release`` served it, with ``row_number`` in canonical order.
+) -> exp.Union:
+    """idc_index as release ``release`` served it, with a key ``row_number`` for each row.
 
-    ``current`` and ``prior`` read idc_index and prior_versions_index; ``columns`` are
-    idc_index's. ``release`` is a settled release number (an int), written as a literal: a view
-    takes no parameters.
+    ``current`` and ``prior`` read idc_index and prior_versions_index, each with its file's row
+    number as ``row_number``; ``columns`` are idc_index's. The key is a current version's row
+    number, or minus one less the row number of an earlier version's row in
+    prior_versions_index: unique and the same on every read, but not in the canonical order
+    (numbering the rows in that order would sort the whole release; a query orders its few
+    rows by the canonical columns instead). ``release`` is a settled release number (an int),
+    written as a literal: a view takes no parameters.
     """
     n = exp.Literal.number(int(release))
     col = exp.column
 
     kept_now = (
-        exp.select(*(col(c, table="cur") for c in columns))
+        exp.select(*(col(c, table="cur") for c in (*columns, row_number)))
         .from_(exp.alias_(current.copy(), "cur", table=True))
         .where(exp.LTE(this=col("series_revised_idc_version", table="cur"), expression=n))
     )
@@ -118,8 +120,9 @@ def release_view(
             return exp.alias_(first, name)
         return exp.alias_(col(name, table="cur"), name)
 
+    key = exp.Sub(this=exp.Neg(this=col(row_number, table="old")), expression=exp.Literal.number(1))
     then = (
-        exp.select(*(earlier(c) for c in columns))
+        exp.select(*(earlier(c) for c in columns), exp.alias_(key, row_number))
         .from_(exp.alias_(exp.Subquery(this=served), "old", table=True))
         .join(
             exp.alias_(current.copy(), "cur", table=True),
@@ -130,14 +133,4 @@ def release_view(
             join_type="left",
         )
     )
-    both = exp.union(kept_now, then, distinct=False)
-    number = exp.Sub(
-        this=exp.Window(
-            this=exp.RowNumber(),
-            order=exp.Order(expressions=[exp.Ordered(this=col(c)) for c in ORDER]),
-        ),
-        expression=exp.Literal.number(1),
-    )
-    return exp.select(exp.Star(), exp.alias_(number, row_number)).from_(
-        exp.alias_(exp.Subquery(this=both), "served", table=True)
-    )
+    return exp.union(kept_now, then, distinct=False)

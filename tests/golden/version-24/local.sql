@@ -26,4 +26,7 @@ FROM series
 WHERE
   series.Modality = $p0
 ORDER BY
-  _row ASC
+  "collection_id" ASC,
+  "PatientID" ASC,
+  "StudyInstanceUID" ASC,
+  "SeriesInstanceUID" ASC
