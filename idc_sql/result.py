@@ -41,6 +41,9 @@ class Provenance:
     params: dict[str, Any] = field(default_factory=dict)
     #: the bytes the engine estimated it would process (None: it bills nothing)
     estimate_bytes: int | None = None
+    #: the values a template ran with, every parameter's (None: a cohort, whose specification
+    #: holds its values and is what the digest is of)
+    arguments: dict[str, Any] | None = None
 
     @property
     def release(self) -> str:

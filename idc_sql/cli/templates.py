@@ -363,10 +363,6 @@ def _print_params(params: Mapping[str, Any]) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
+    from ..writers.provenance import jsonable
+
+    return jsonable(value)

@@ -36,9 +36,13 @@ def folders(
 ) -> list[tuple[Path, str]]:
     """The folders searched, in order, each with its source: ``folder`` or ``queries``."""
     env = os.environ if environ is None else environ
-    named = [Path(t) for t in templates or ()]
-    named += [Path(p) for p in env.get(ENV_TEMPLATES, "").split(os.pathsep) if p]
-    return [*((p, "folder") for p in named), (PACKAGE_QUERIES, "queries")]
+    named = [(Path(t), "--templates") for t in templates or ()]
+    named += [(Path(p), ENV_TEMPLATES) for p in env.get(ENV_TEMPLATES, "").split(os.pathsep) if p]
+    for folder, given in named:  # a folder misspelt would hide its templates without a word
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise UsageError(f"{given}: {folder} {what}; templates are .sql files in a folder")
+    return [*((p, "folder") for p, _ in named), (PACKAGE_QUERIES, "queries")]
 
 
 def _files(searched: list[tuple[Path, str]]) -> Iterator[tuple[Path, str]]:

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from ..errors import SpecError
+from ..errors import EngineError, SpecError
 from ..pipeline import Estimate, guarded
 from ..release import Release, Requested
 from ..result import Provenance
@@ -51,7 +52,10 @@ def run_template(
     if isinstance(outcome, Estimate):
         return outcome
     rows, decision = outcome
-    rows = named(rows, template)
+    try:
+        rows = named(rows, template)  # the query's first run: DuckDB binds it
+    except EngineError as e:
+        raise _unbound(e, template) or e from None
     source = "; ".join(reads(template, engine, rows.release))
     if decision.estimate_bytes is not None:
         source += f"; {size(decision.estimate_bytes)} estimated"
@@ -64,6 +68,7 @@ def run_template(
         sql=query.sql,
         params=dict(query.params),
         estimate_bytes=decision.estimate_bytes,
+        arguments=dict(query.params),
     )
     return TemplateResult(rows, provenance, template)
 
@@ -79,6 +84,29 @@ def named(rows: Rows, template: Template) -> Rows:
         rows.query.subquery("template_rows")
     )
     return RowsType(rows.connection, query, rows.params, rows.release, label=rows.label)
+
+
+def _unbound(error: EngineError, template: Template) -> SpecError | None:
+    """A query DuckDB cannot bind (a column or table it does not know) as the template's own
+    error, on the template's line that names what is unknown (DuckDB's own context shows the
+    SQL as rewritten for it, not the file)."""
+    import duckdb
+
+    cause = error.__cause__
+    if not isinstance(cause, (duckdb.BinderException, duckdb.CatalogException)):
+        return None
+    first, *rest = str(cause).splitlines()
+    message = first.removeprefix("Binder Error: ").removeprefix("Catalog Error: ").rstrip("!")
+    candidates = [x for x in rest if x.startswith(("Candidate bindings:", "Did you mean"))]
+    if candidates:
+        message += "; " + candidates[0][0].lower() + candidates[0][1:]
+    line = template.line
+    named = re.search(r'"([^"]+)"|with name (\w+)', first)
+    if named is not None:
+        word = re.compile(rf"\b{re.escape(named.group(1) or named.group(2))}\b", re.IGNORECASE)
+        found = [i for i, text in enumerate(template.text.splitlines(), 1) if word.search(text)]
+        line = next((i for i in found if i >= template.line), line)
+    return SpecError(f"{template.where}:{line}", f"the local engine cannot run it: {message}")
 
 
 def reads(template: Template, engine: Engine, release: Release) -> list[str]:

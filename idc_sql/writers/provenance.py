@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
@@ -58,6 +59,7 @@ def record(
     p: Provenance, s: Summary | int, fmt: str, written_at: str, extra: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The provenance record of a file of format ``fmt`` (``extra``: what the format adds)."""
+    given = {} if p.arguments is None else {"params": jsonable(p.arguments)}
     if isinstance(s, int):
         return {
             "tool": "idc-sql",
@@ -69,6 +71,7 @@ def record(
             "engine": p.engine,
             "source": p.source,
             "digest": p.digest,
+            **given,
             "rows": s,
             **extra,
         }
@@ -82,6 +85,7 @@ def record(
         "engine": p.engine,
         "source": p.source,
         "digest": p.digest,
+        **given,
         "series": s.series,
         "studies": s.studies,
         "patients": s.patients,
@@ -90,6 +94,22 @@ def record(
         "size_mb": round(s.size_mb, 6),
         **extra,
     }
+
+
+def jsonable(value: Any) -> Any:
+    """A parameter's value as JSON holds it: dates and times in ISO 8601, NUMERIC as text (no
+    digit lost to a float), bytes as text (invalid UTF-8 replaced), arrays as lists."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def to_json(value: Mapping[str, Any], *, indent: int | None = None) -> str:
@@ -104,15 +124,18 @@ def provenance_line(rec: Mapping[str, Any]) -> str:
 
 def summary_lines(p: Provenance, s: Summary | int) -> list[str]:
     """What a header tells people: the release, the digest, the counts and the size."""
+    given = [f"parameters: {to_json(jsonable(p.arguments))}"] if p.arguments else []
     if isinstance(s, int):
         return [
             f"IDC version: {header_safe(p.release)} ({header_safe(p.source)})",
             f"digest: {header_safe(p.digest)}",
+            *given,
             f"rows: {s}",
         ]
     return [
         f"IDC version: {header_safe(p.release)} ({header_safe(p.source)})",
-        f"spec digest: {header_safe(p.digest)}",
+        f"{'digest' if p.arguments is not None else 'spec digest'}: {header_safe(p.digest)}",
+        *given,
         f"series: {s.series}  studies: {s.studies}  patients: {s.patients}  "
         f"collections: {s.collections}",
         f"size: {human_size(s.size_mb)} ({s.size_mb:.3f} MB)",

@@ -164,6 +164,46 @@ def test_a_report_is_read_once_and_counted_by_writing_it(
         assert f"# rows: {len(rows)}" in lines
 
 
+def test_the_values_a_template_ran_with_are_in_its_provenance(tmp_path: Path) -> None:
+    """Two runs of one template with other values are told apart by their files: every
+    parameter's value (defaults too) is in the header and the record, in JSON (a date as ISO
+    8601, NUMERIC as text, not a float that may lose digits)."""
+    from idc_sql.writers.provenance import PARQUET_KEY, read_header
+
+    sql = tmp_path / "typed.sql"
+    sql.write_text(
+        "-- name: typed\n"
+        "-- description: series of a collection since a date, over a size\n"
+        "-- param collection_id STRING: the collection\n"
+        "-- param since DATE DEFAULT '2000-01-01': series dated on or after\n"
+        "-- param min_mb NUMERIC DEFAULT 0.1: the smallest series, in MB\n"
+        "SELECT collection_id, SeriesInstanceUID, series_size_MB\n"
+        "FROM idc_index\n"
+        "WHERE collection_id = @collection_id AND SAFE_CAST(SeriesDate AS DATE) >= @since\n"
+        "  AND series_size_MB >= @min_mb\n"
+    )
+    records = {}
+    for collection in ("rider_pilot", "nlst"):
+        result = idc_sql.run_template(
+            str(sql), params={"collection_id": collection, "min_mb": "12345678.000000001"}
+        )
+        csv, parquet = tmp_path / f"{collection}.csv", tmp_path / f"{collection}.parquet"
+        result.write(str(csv))
+        result.write(str(parquet))
+        records[collection, "csv"] = read_header(csv.read_text())
+        metadata = pq.read_schema(parquet).metadata
+        records[collection, "parquet"] = json.loads(metadata[PARQUET_KEY.encode()])
+    wanted = {"since": "2000-01-01", "min_mb": "12345678.000000001"}
+    for (collection, _), record in records.items():
+        assert record["params"] == {"collection_id": collection, **wanted}
+    line = (
+        '# parameters: {"collection_id": "nlst", "since": "2000-01-01", '
+        '"min_mb": "12345678.000000001"}'
+    )
+    assert line in (tmp_path / "nlst.csv").read_text().splitlines()
+    assert records["nlst", "csv"]["digest"] == records["rider_pilot", "csv"]["digest"]
+
+
 def test_a_result_of_series_is_a_manifest(tmp_path: Path) -> None:
     result = idc_sql.run_template(
         "ct-series-with-seg", params={"collection_id": "nlst", "max_series": 5}
@@ -319,3 +359,47 @@ def test_a_template_folder_comes_first(tmp_path: Path, monkeypatch: pytest.Monke
     assert [b.path.name for b in broken] == ["broken.sql"]
     with pytest.raises(SpecError, match=r"broken\.sql:1: DROP"):
         idc_sql.load_template("broken")
+
+
+def test_a_templates_folder_that_is_not_there_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt folder would hide its templates without a word: it is refused, naming where
+    it was given (the option or IDC_SQL_TEMPLATES)."""
+    missing = tmp_path / "nosuchdir"
+    assert cli.main(["template", "list", "--templates", str(missing)]) == 2
+    assert capsys.readouterr().err == (
+        f"idc-sql: error: --templates: {missing} does not exist; templates are .sql files in "
+        "a folder\n"
+    )
+    afile = tmp_path / "a.sql"
+    afile.write_text("SELECT 1 AS one\n")
+    monkeypatch.setenv("IDC_SQL_TEMPLATES", os.pathsep.join([str(tmp_path), str(afile)]))
+    with pytest.raises(idc_sql.IdcSqlError, match=f"IDC_SQL_TEMPLATES: {afile} is not a folder"):
+        idc_sql.load_template("releases")
+
+
+def test_a_column_the_index_lacks_is_the_templates_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt column passes the static checks (a template may read any table) and is found
+    when DuckDB binds the query: it is reported on the template's line that names it, with
+    DuckDB's candidates, exit 2, and no file written (not DuckDB's view of the rewritten SQL)."""
+    sql = tmp_path / "broken.sql"
+    sql.write_text(
+        "-- name: broken\n"
+        "-- param coll STRING DEFAULT 'nlst': the collection\n"
+        "SELECT COUNT(*) AS n\n"
+        "FROM idc_index\n"
+        "WHERE collection_id = @coll\n"
+        "GROUP BY Modalty\n"
+    )
+    out = tmp_path / "b.csv"
+    assert cli.main(["run", str(sql), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"idc-sql: error: {sql}:6: the local engine cannot run it: Referenced column "
+        '"Modalty" not found in FROM clause; candidate bindings: "Modality"'
+    ), err
+    assert len(err.splitlines()) == 1
+    assert not out.exists()
