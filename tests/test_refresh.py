@@ -272,8 +272,30 @@ def test_usage_errors_come_before_anything_runs(
     err = capsys.readouterr().err
     assert "are both named 'three-pr-sm'" in err
     assert "--dry-run applies to run and count" in err
+    assert "idc-sql: error: --idc-version: the local index is IDC v25" in err
     assert "v26 is not published in it" in err
     assert not (state / "history.jsonl").exists()
+
+
+def test_a_refresh_never_goes_back_to_an_older_release(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a snapshot of v24, a refresh at v20 (a typo, or an older index installed) is
+    refused: it would record the series v21-v24 brought as removed, and the next refresh would
+    add them again. The state is left as it was."""
+    spec, state = spec_file(tmp_path, SPEC_SM), tmp_path / "state"
+    code, first = refresh(capsys, spec, state, "--idc-version", "24")
+    assert code == 3
+    history = (state / "history.jsonl").read_text()
+    assert main(["refresh", str(spec), "--state", str(state), "--idc-version", "20"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"idc-sql: error: three-pr-sm: its last snapshot ({Path(first['folder']).name}) is of "
+        "v24, and a refresh moves a cohort forward: v20 is older. Keep a cohort at an earlier "
+        "release in a state folder of its own (--state)\n"
+    )
+    assert (state / "history.jsonl").read_text() == history
+    assert [p.name for p in (state / "three-pr-sm").iterdir()] == [Path(first["folder"]).name]
 
 
 def test_diff_lists_old_versions_to_delete() -> None:

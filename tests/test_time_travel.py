@@ -223,3 +223,71 @@ def test_the_diff_command(tmp_path: Path) -> None:
     assert same.stderr == (
         "idc-sql: error: both releases are v25: a diff compares two different releases\n"
     )
+    backwards = subprocess.run(
+        [sys.executable, "-m", "idc_sql.cli", "diff", str(spec), "--from", "25", "--to", "24"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (backwards.returncode, backwards.stdout) == (2, "")
+    assert backwards.stderr == (
+        "idc-sql: error: v25 is newer than v24: a diff goes from an earlier release to a later "
+        "one; diff from v24 to v25 instead (the series v25 no longer has are counted there as "
+        "removed)\n"
+    )
+
+
+def test_a_release_no_index_holds_names_the_flag(tmp_path: Path) -> None:
+    spec = tmp_path / "lungs.yaml"
+    spec.write_text(json.dumps(_cohort("CT")))
+    for flag in ("--from", "--to"):
+        other = "--to" if flag == "--from" else "--from"
+        done = subprocess.run(
+            [sys.executable, "-m", "idc_sql.cli", "diff", str(spec), flag, "99", other, "3"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 2
+        assert done.stderr.startswith(
+            f"idc-sql: error: {flag}: the local index is IDC v25 (idc-index-data "
+        ), done.stderr
+        assert "v99 is not published in it" in done.stderr
+
+
+def test_a_diff_shows_its_counts(engine: Any) -> None:
+    change = idc_sql.diff(_cohort("CT"), 24, 25, engine)
+    c = change.counts
+    assert repr(change) == (
+        f"<Diff 'lungs' v24 -> v25 (local): {c.added:,} added, {c.removed:,} removed, "
+        f"{c.revised:,} revised, {c.unchanged:,} unchanged>"
+    )
+
+
+def test_a_diff_backwards_is_refused(engine: Any) -> None:
+    """From a newer release to an older one is refused, not answered with counts of the older
+    release against itself."""
+    with pytest.raises(idc_sql.IdcSqlError, match="v24 is newer than v20"):
+        idc_sql.diff(_cohort("CT"), 24, 20, engine)
+
+
+def test_the_two_outputs_of_a_diff_are_two_files(tmp_path: Path) -> None:
+    """-o and --deleted naming one file is refused before anything is read or written."""
+    spec = tmp_path / "lungs.yaml"
+    spec.write_text(json.dumps(_cohort("CT")))
+    out = tmp_path / "same.csv"
+    out.write_text("kept\n")
+    twice = ["-o", str(out), "--deleted", str(tmp_path / "." / "same.csv")]
+    done = subprocess.run(
+        [sys.executable, "-m", "idc_sql.cli", "diff", str(spec), "--from", "24", *twice],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"idc-sql: error: -o and --deleted both name {out}: the series to fetch and those to "
+        "delete go to two different files\n"
+    )
+    assert out.read_text() == "kept\n"

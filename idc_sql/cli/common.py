@@ -7,9 +7,13 @@ import argparse
 import json
 import shlex
 import sys
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Option
+
+if TYPE_CHECKING:
+    from ..engines.base import Engine
 
 #: how the command line spells the library's options
 FLAGS = {
@@ -185,3 +189,13 @@ def bigquery_options(p: argparse.ArgumentParser, title: str, refuse: str, dry_ru
         "(else IDC_SQL_MAX_GB, default 50: 5%% of the Sandbox's free TB a month)",
     )
     bq.add_argument("--dry-run", action="store_true", help=dry_run)
+
+
+def settle_flags(engine: Engine, releases: Mapping[str, int | str | None]) -> None:
+    """Refuse a release given by a flag that the engine cannot read, naming the flag (not the
+    spec, whose own ``idc_version`` the flag replaces)."""
+    from ..api import _release
+
+    for flag, value in releases.items():
+        if value is not None:
+            engine.settle(_release(value), flag)

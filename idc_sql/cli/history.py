@@ -7,7 +7,7 @@ import json
 
 from ..errors import Option
 from ..summary import human_size
-from .common import _open_engine
+from .common import _open_engine, settle_flags
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -26,12 +26,20 @@ def _diff(args: argparse.Namespace) -> int:
         if fmt == "s5cmd":
             fmt = "csv"
         outputs.append((check_output(args.deleted), fmt, "to_delete"))
+    if len(outputs) == 2 and _same_file(args.output, args.deleted):
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"-o and --deleted both name {outputs[0][0].shown}: the series to fetch and those "
+            "to delete go to two different files"
+        )
     also = tuple(n for _, fmt, _ in outputs for n in needs(fmt))
     if args.dry_run:
         from ..errors import UsageError
 
         raise UsageError(Option("dry_run"), " applies to run and count; diff reads two releases")
     engine, report = _open_engine(args)
+    settle_flags(engine, {"--from": args.before, "--to": args.after})
     change = diff(
         spec, engine, api._release(args.before), api._release(args.after), also=also, report=report
     )
@@ -55,3 +63,12 @@ def _diff(args: argparse.Namespace) -> int:
     for target, fmt, part in outputs:
         print(f"wrote {target.shown} ({fmt}, {part.replace('_', ' ')})")
     return 0
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two outputs are one file (standard output is one too)."""
+    import os
+
+    if "-" in (a, b):
+        return a == b
+    return os.path.realpath(a) == os.path.realpath(b)

@@ -18,7 +18,7 @@ from ..clouds import CLOUDS
 from ..errors import IdcSqlError, Option, UsageError
 from ..formats import DEFAULT_LAYOUT, FORMATS
 from ..summary import human_size
-from .common import _open_engine, spell
+from .common import _open_engine, settle_flags, spell
 
 #: ``refresh``'s exit status when a cohort recorded a new snapshot
 CHANGED = 3
@@ -109,6 +109,7 @@ def refresh(args: argparse.Namespace) -> int:
     manifest = {"destination": args.destination, "layout": args.layout, "cloud": args.cloud}
     needs("s5cmd", **manifest)  # a wrong layout is refused before anything runs
     engine, report = _open_engine(args)
+    settle_flags(engine, {"--idc-version": args.idc_version})
     state = State.open(args.state, create=True)
     done: list[dict[str, Any]] = []
     failed: list[IdcSqlError] = []

@@ -65,6 +65,14 @@ class Diff:
     params: dict[str, Any] = field(default_factory=dict)
     _groups: list[tuple[str, str, int, float]] | None = None
 
+    def __repr__(self) -> str:  # what a notebook shows: the change, not the query
+        c = self.counts
+        counts = ", ".join(f"{getattr(c, k):,} {k}" for k in CHANGES)
+        return (
+            f"<Diff {self.cohort!r} {self.before.label} -> {self.after.label} ({self.engine}): "
+            f"{counts}>"
+        )
+
     def _grouped(self) -> list[tuple[str, str, int, float]]:
         """Per collection and kind of change: how many series and their size (MB; removed:
         the old size), read in one pass over the rows (counts and collections share it)."""
@@ -197,6 +205,14 @@ def diff(
     if a.release.number is not None and a.release.number == b.release.number:
         raise UsageError(
             f"both releases are {a.release.label}: a diff compares two different releases"
+        )
+    first, then = a.release.number, b.release.number
+    if first is not None and then is not None and first > then:
+        raise UsageError(
+            f"{a.release.label} is newer than {b.release.label}: a diff goes from an "
+            f"earlier release to a later one; diff from {b.release.label} to "
+            f"{a.release.label} instead (the series {a.release.label} no longer has are "
+            "counted there as removed)"
         )
     query = joined(a, b)
     decision = engine.estimate(query)

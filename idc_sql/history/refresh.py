@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..errors import EngineError, Option
+from ..errors import EngineError, Option, UsageError
 from ..release import Release
 from ..settings import Notice
 from . import snapshot
@@ -182,6 +182,14 @@ def refresh_cohort(
         raise EngineError(
             f"{spec.name}: which release idc_current is could not be told; name it with ",
             Option("idc_version"),
+        )
+    if last is not None and release.number < last.release:
+        raise UsageError(
+            f"its last snapshot ({last.snapshot}) is of v{last.release}, and a "
+            f"refresh moves a cohort forward: v{release.number} is older. Keep a cohort at an "
+            "earlier release in a state folder of its own (",
+            Option("state"),
+            ")",
         )
     if spec.idc_version not in (None, "current", release.number):
         report(
