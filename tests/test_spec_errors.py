@@ -123,6 +123,17 @@ PARSE_ERRORS: dict[str, tuple[Any, str, str]] = {
         "idc_version",
         f"{VERSION}, got str 'latest'",
     ),
+    "version-quoted": (
+        {"name": "x", "idc_version": "25"},
+        "idc_version",
+        f"{VERSION}, got str '25' (in quotes a number is text: write it as 25, without quotes)",
+    ),
+    "limit-quoted": (
+        {"name": "x", "limit": "10"},
+        "limit",
+        "input should be a valid integer, got str '10' (in quotes a number is text: write it "
+        "as 10, without quotes)",
+    ),
     "version-float": (
         {"name": "x", "idc_version": 25.0},
         "idc_version",

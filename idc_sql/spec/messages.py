@@ -65,7 +65,10 @@ def _misspelt_node(path: list[str | int]) -> tuple[str, str] | None:
 def _union_message(group: list[Any], path: list[str | int]) -> str:
     value = group[0].get("input")
     if path and path[-1] == "idc_version":
-        return f"idc_version is a release number (1, 2, ...) or 'current', got {describe(value)}"
+        return (
+            "idc_version is a release number (1, 2, ...) or 'current', "
+            f"got {describe(value)}{_quoted(value)}"
+        )
     hint = " (to select missing values use is_null: true)" if value is None else ""
     if isinstance(value, bool):
         hint = " (YAML reads yes/no/on/off/true/false as booleans: quote the value)"
@@ -188,6 +191,8 @@ def _message(error: Any, loc: list[str | int], parent: Any) -> str:
             hint = " (YAML reads yes/no/on/off/true/false as booleans: quote the value)"
         if value is None:
             hint = " (to select missing values use is_null: true)"
+        if error["type"] in ("int_type", "int_parsing", "float_type", "float_parsing"):
+            hint = hint or _quoted(value)
         return f"{error['msg'][0].lower()}{error['msg'][1:]}, got {describe(value)}{hint}"
     msg: str = error["msg"]
     return msg.removeprefix("Value error, ")
@@ -199,6 +204,13 @@ def _allowed_keys(parent: Any) -> list[str]:
     else:
         model = CohortSpec
     return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _quoted(value: Any) -> str:
+    """A hint for a number written in quotes, which YAML and JSON read as text."""
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        return f" (in quotes a number is text: write it as {value.strip()}, without quotes)"
+    return ""
 
 
 def describe(value: Any) -> str:
