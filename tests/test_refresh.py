@@ -298,6 +298,25 @@ def test_a_refresh_never_goes_back_to_an_older_release(
     assert [p.name for p in (state / "three-pr-sm").iterdir()] == [Path(first["folder"]).name]
 
 
+def test_a_new_cohort_empty_for_values_nothing_holds_is_not_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt value in a scheduled cohort would be recorded as an empty first snapshot, a
+    change (exit 3) that hides the mistake: it is refused, and nothing is written."""
+    spec = spec_file(tmp_path, {"name": "typo", "where": {"collection_id": "lidc-idri"}})
+    state = tmp_path / "state"
+    assert main(["refresh", str(spec), "--state", str(state)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "idc-sql: warning: no series has collection_id 'lidc-idri'; did you mean 'lidc_idri'?",
+        f"idc-sql: error: typo: {spec}: the cohort selects no series, and values it asks for "
+        "match nothing (the warnings above): nothing was recorded; correct the values, or "
+        "check them with `idc-sql values FIELD`",
+    ]
+    assert not (state / "history.jsonl").exists()
+    assert not (state / "typo").exists() or not any((state / "typo").iterdir())
+
+
 def test_diff_lists_old_versions_to_delete() -> None:
     """Removed series and the earlier versions of revised ones, with the earlier
     ``crdc_series_uuid`` (what a local copy holds)."""

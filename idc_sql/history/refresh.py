@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..errors import EngineError, Option, UsageError
+from ..errors import EngineError, Option, SpecError, UsageError
 from ..release import Release
 from ..settings import Notice
 from . import snapshot
@@ -220,6 +220,15 @@ def refresh_cohort(
         series, total_mb = snapshot.totals(rows, now)
         counts = change.counts
         spec_changed = last is not None and last.digest != digest
+        if series == 0 and result.warnings and (last is None or spec_changed):
+            # a new cohort (version) that selects nothing because values it asks for match
+            # nothing: a misspelling, which an unattended refresh would record as a snapshot
+            raise SpecError(
+                spec.origin or spec.name,
+                "the cohort selects no series, and values it asks for match nothing (the "
+                "warnings above): nothing was recorded; correct the values, or check them with "
+                "`idc-sql values FIELD`",
+            )
         version = (last.cohort_version + spec_changed) if last else 1
         sizes = {
             "total": total_mb,
