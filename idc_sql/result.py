@@ -6,11 +6,11 @@ Whatever engine ran the query, the rows are read through DuckDB (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from .outputs.provenance import Provenance
 from .summary import Summary, human_size
 
 if TYPE_CHECKING:
@@ -19,41 +19,11 @@ if TYPE_CHECKING:
     import pyarrow
 
     from .engines.base import Rows
-    from .release import Release
 
 __all__ = ["SUMMARY_FIELDS", "CohortResult", "Provenance", "Summary", "human_size"]
 
 #: the fields a summary counts: every result carries them
 SUMMARY_FIELDS = ("collection_id", "PatientID", "StudyInstanceUID", "series_size_MB")
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """What produced a result: enough to reproduce it. Built once, by the pipeline."""
-
-    cohort: str
-    engine: str
-    #: the release read, settled by the engine (``idc_current`` resolved when it could be)
-    settled: Release
-    source: str
-    digest: str
-    sql: str
-    params: dict[str, Any] = field(default_factory=dict)
-    #: the bytes the engine estimated it would process (None: it bills nothing)
-    estimate_bytes: int | None = None
-    #: the values a template ran with, every parameter's (None: a cohort, whose specification
-    #: holds its values and is what the digest is of)
-    arguments: dict[str, Any] | None = None
-
-    @property
-    def release(self) -> str:
-        """``v25``; ``current`` when ``idc_current`` could not be resolved."""
-        return self.settled.label
-
-    @property
-    def idc_version(self) -> int | str:
-        """What the specification asked for: a release number or ``current``."""
-        return self.settled.requested
 
 
 class CohortResult:
@@ -102,8 +72,10 @@ class CohortResult:
     def execute(self, statement: exp.Expr) -> None:
         self.rows.execute(statement)
 
-    def fetch(self, query: exp.Expr, how: str = "fetchall") -> Any:
-        return self.rows.fetch(query, how)
+    def fetch(
+        self, query: exp.Expr, how: str = "fetchall", extra: dict[str, Any] | None = None
+    ) -> Any:
+        return self.rows.fetch(query, how, extra)
 
     @property
     def summary(self) -> Summary:

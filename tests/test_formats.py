@@ -22,10 +22,10 @@ from hostile import read_manifest
 
 import idc_sql
 from idc_sql.engines.local import index_dir
+from idc_sql.outputs.provenance import read_header, record
 from idc_sql.result import CohortResult
 from idc_sql.writers import WRITERS, Job, default_name, write
 from idc_sql.writers.layout import parse_layout
-from idc_sql.writers.provenance import read_header, record
 from idc_sql.writers.safety import CLOUDS
 
 SPEC = {

@@ -15,7 +15,7 @@ import pytest
 import idc_sql
 from idc_sql.errors import UsageError
 from idc_sql.manifests_in import inspect, names_a_spec, read_manifest
-from idc_sql.writers.provenance import read_header
+from idc_sql.outputs.provenance import read_header
 
 SPEC = {
     "name": "rider-mixed",

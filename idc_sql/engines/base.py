@@ -123,16 +123,18 @@ class Rows:
         """Run a statement built over the query (e.g. a COPY), parameters bound."""
         self._run(statement, lambda con, sql, params: con.execute(sql, params))
 
-    def fetch(self, query: exp.Expr, how: str = "fetchall") -> Any:
+    def fetch(
+        self, query: exp.Expr, how: str = "fetchall", extra: Mapping[str, Any] | None = None
+    ) -> Any:
         """Run a query built over the rows and read it (``fetchall``, ``to_arrow_table``,
-        ``df``), parameters bound."""
+        ``df``), parameters bound (``extra``: the statement's own, a COPY's file)."""
 
         # rows through the DB-API; Arrow and pandas through a relation (no extra copy)
         def read(con: Any, sql: str, params: dict[str, Any]) -> Any:
             source = con.execute(sql, params) if how == "fetchall" else con.sql(sql, params=params)
             return getattr(source, how)()
 
-        return self._run(query, read)
+        return self._run(query, read, extra)
 
     def columns(self, query: exp.Expr) -> tuple[str, ...]:
         """The names of the columns ``query`` (built over the rows) yields, as DuckDB names
@@ -152,12 +154,12 @@ class Rows:
             lambda con, sql, params: con.sql(sql, params=params).to_arrow_reader(rows),
         )
 
-    def _run(self, statement: exp.Expr, how: Any) -> Any:
+    def _run(self, statement: exp.Expr, how: Any, extra: Mapping[str, Any] | None = None) -> Any:
         import duckdb
 
         sql = statement.sql(dialect="duckdb")
         used = {p.name for p in statement.find_all(exp.Placeholder)}
-        params = {k: v for k, v in self.params.items() if k in used}
+        params = {k: v for k, v in {**self.params, **(extra or {})}.items() if k in used}
         try:
             return how(self.connection.cursor(), sql, params)
         except (duckdb.Error, RuntimeError) as e:

@@ -224,8 +224,8 @@ def _build(
     """Run ``query`` and write its rows as ``<folder>/<index>.parquet``, atomically."""
     from .. import __version__
     from ..outputs import atomic_output, check_output
+    from ..outputs.provenance import now
     from ..writers.copying import option
-    from ..writers.provenance import now
 
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -137,3 +137,23 @@ def _flush_folder(folder: Path, shown: str) -> None:
             raise OutputError(f"cannot write {shown}: {_reason(e)}") from e
     finally:
         os.close(fd)
+
+
+def assemble(path: Path, head: str, body: Path, tail: str = "") -> None:
+    """Write ``head``, the bytes of ``body`` and ``tail`` to ``path``, then remove ``body``.
+
+    For a format whose rows DuckDB writes but whose first bytes it cannot (a comment header, a
+    JSON document around an array): the rows are copied once, in large blocks.
+    """
+    try:
+        with path.open("wb") as out, body.open("rb") as rows:
+            out.write(head.encode("utf-8"))
+            shutil.copyfileobj(rows, out, 1 << 20)
+            out.write(tail.encode("utf-8"))
+    finally:
+        body.unlink(missing_ok=True)
+
+
+def beside(path: Path, what: str) -> Path:
+    """A scratch file next to ``path`` (in the output's private folder)."""
+    return path.with_name(f"{path.name}.{what}")

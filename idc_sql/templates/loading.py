@@ -26,6 +26,9 @@ from .statement import DIALECT, SqlProblem, Statement, Variable, read_statement
 from .tables import pinned_release, read_by
 from .types import ParamType, TypeProblem, literal_value, parse_type
 
+#: what no template parameter's name may begin with (the writers bind the file to one)
+RESERVED_PREFIX = "idc_sql_"
+
 
 def load_template(
     path: str | Path, *, source: str = "file", indices: frozenset[str] | None = None
@@ -97,6 +100,13 @@ def _parameters(
     """The template's parameters: declared in the header or by DECLARE, else found in the
     SQL (each then a required STRING); declared and used ones must agree."""
     used = dict(statement.used)
+    for name, line in used.items():
+        if name.lower().startswith(RESERVED_PREFIX):
+            raise SqlProblem(
+                line,
+                f"@{name}: parameter names beginning with {RESERVED_PREFIX} are idc-sql's own "
+                "(it binds the file it writes to one); name it otherwise",
+            )
     declared: dict[str, Parameter] = {}
     constants: dict[str, exp.Expr] = {}
     for d in header.params:

@@ -20,9 +20,10 @@ import decimal
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
+if TYPE_CHECKING:  # sqlglot loads only for what needs it: a command that runs a template
+    from sqlglot import exp  # it has compiled before converts values without it
 
 #: canonical scalar types and their aliases
 ALIASES = {
@@ -85,6 +86,8 @@ class ParamType:
 
     def duckdb(self) -> exp.DataType:
         """The DuckDB type its values are cast to."""
+        from sqlglot import exp
+
         text = DUCKDB_TYPES[self.scalar] + ("[]" if self.array else "")
         return exp.DataType.build(text, dialect="duckdb")
 
@@ -138,6 +141,8 @@ def parse_type(text: str) -> ParamType:
 def literal_value(node: exp.Expr, kind: ParamType) -> Any:
     """The value a default written as a BigQuery literal (``'CT'``, ``25``, ``['a', 'b']``,
     ``DATE '2024-01-01'``, ``NULL``) stands for, as ``kind``'s value."""
+    from sqlglot import exp
+
     if kind.array:
         if isinstance(node, exp.Null):
             return None
@@ -149,6 +154,8 @@ def literal_value(node: exp.Expr, kind: ParamType) -> Any:
 
 
 def _python(node: exp.Expr) -> Any:
+    from sqlglot import exp
+
     if isinstance(node, exp.Null):
         return None
     if isinstance(node, exp.Boolean):

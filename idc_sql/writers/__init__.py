@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Option, OutputError, UsageError
 from ..formats import DEFAULT_LAYOUT, DEFAULT_ROOT
 from ..outputs import atomic_output, check_output, header_safe
+from ..outputs.provenance import now
 from . import manifest_json, s5cmd, tables
 from .layout import Layout, parse_layout
-from .provenance import now
 from .safety import CLOUDS, DEFAULT_CLOUD, Cloud
 
 if TYPE_CHECKING:

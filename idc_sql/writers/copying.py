@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,36 +28,26 @@ def option(name: str, value: exp.Expr) -> exp.Expr:
     return exp.CopyParameter(this=exp.var(name), expression=value)
 
 
-def copy(result: CohortResult, query: exp.Select, path: Path, options: list[exp.Expr]) -> int:
-    """Write the rows of ``query`` (built over ``result``'s rows) to ``path``; how many."""
-    statement = exp.Copy(
+#: the parameter a COPY's file is bound to (a name no template parameter may take)
+OUTPUT_PARAM = "idc_sql_output_file"
+
+
+def copy_statement(query: exp.Select, options: list[exp.Expr]) -> exp.Copy:
+    """``COPY (query) TO $idc_sql_output_file (options)``: the file is a bound parameter."""
+    return exp.Copy(
         this=exp.Subquery(this=query),
         kind=False,
-        files=[exp.Literal.string(str(path))],
+        files=[exp.Placeholder(this=OUTPUT_PARAM)],
         params=options,
     )
-    ((written,),) = result.fetch(statement)  # DuckDB's COPY answers with its count of rows
+
+
+def copy(result: CohortResult, query: exp.Select, path: Path, options: list[exp.Expr]) -> int:
+    """Write the rows of ``query`` (built over ``result``'s rows) to ``path``; how many."""
+    statement = copy_statement(query, options)
+    # DuckDB's COPY answers with its count of rows
+    ((written,),) = result.fetch(statement, extra={OUTPUT_PARAM: str(path)})
     return int(written)
-
-
-def assemble(path: Path, head: str, body: Path, tail: str = "") -> None:
-    """Write ``head``, the bytes of ``body`` and ``tail`` to ``path``, then remove ``body``.
-
-    For a format whose rows DuckDB writes but whose first bytes it cannot (a comment header, a
-    JSON document around an array): the rows are copied once, in large blocks.
-    """
-    try:
-        with path.open("wb") as out, body.open("rb") as rows:
-            out.write(head.encode("utf-8"))
-            shutil.copyfileobj(rows, out, 1 << 20)
-            out.write(tail.encode("utf-8"))
-    finally:
-        body.unlink(missing_ok=True)
-
-
-def beside(path: Path, what: str) -> Path:
-    """A scratch file next to ``path`` (in the output's private folder)."""
-    return path.with_name(f"{path.name}.{what}")
 
 
 def concurrently() -> ThreadPoolExecutor:

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from .copying import assemble, beside, concurrently, copy, option
+from ..outputs.atomic import assemble, beside
+from ..outputs.provenance import record, to_json
+from .copying import concurrently, copy, option
 from .layout import check_collisions, concat
-from .provenance import record, to_json
 from .safety import bucket_of, guarded, naming_offenders
 
 if TYPE_CHECKING:

@@ -39,10 +39,10 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from ..outputs import header_safe
+from ..outputs.provenance import comment, provenance_line, record, summary_lines, written_line
 from ..summary import Summary
 from .copying import concurrently, copy, csv_options
 from .layout import Layout, check_collisions, concat
-from .provenance import comment, provenance_line, record, summary_lines, written_line
 from .safety import CLOUDS, Cloud, bucket_of, guarded, naming_offenders
 
 if TYPE_CHECKING:

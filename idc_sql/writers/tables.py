@@ -14,36 +14,42 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from ..outputs import header_safe
-from .copying import assemble, beside, concurrently, copy, csv_options, option
-from .provenance import (
+from ..outputs.atomic import assemble, beside
+from ..outputs.provenance import (
     PARQUET_KEY,
-    comment,
+    comment_header,
     counted,
-    provenance_line,
     record,
-    summary_lines,
     to_json,
-    written_line,
 )
+from .copying import concurrently, copy, csv_options, option
 
 if TYPE_CHECKING:
     from ..result import CohortResult
     from . import Job
 
 
+#: the delimited formats, and their delimiters
+DELIMITERS = {"csv": ",", "tsv": "\t"}
+
+
 def write_csv(result: CohortResult, tmp: Path, job: Job) -> None:
-    _delimited(result, tmp, job, ",")
+    _delimited(result, tmp, job)
 
 
 def write_tsv(result: CohortResult, tmp: Path, job: Job) -> None:
-    _delimited(result, tmp, job, "\t")
+    _delimited(result, tmp, job)
 
 
-def _delimited(result: CohortResult, tmp: Path, job: Job, delimiter: str) -> None:
+def delimited_options(fmt: str) -> list[exp.Expr]:
+    """The COPY options of a csv or tsv file's rows (its header is put before them)."""
+    return csv_options(header=True, delimiter=DELIMITERS[fmt])
+
+
+def _delimited(result: CohortResult, tmp: Path, job: Job) -> None:
     """The rows by DuckDB (the summary counted meanwhile), then the header put before them."""
     rows = beside(tmp, "rows")
-    _copy_and_count(result, rows, csv_options(header=True, delimiter=delimiter))
+    _copy_and_count(result, rows, delimited_options(job.format))
     assemble(tmp, text_header(result, job), rows)
 
 
@@ -63,18 +69,9 @@ def _copy_and_count(result: CohortResult, path: Path, options: list[exp.Expr]) -
 
 def text_header(result: CohortResult, job: Job) -> str:
     """The comment header of a csv or tsv file."""
-    p, s = result.provenance, counted(result)
-    lines = [
-        *summary_lines(p, s),
-        provenance_line(record(p, s, job.format, job.written_at, job.extra())),
-        written_line(job.written_at),
-    ]
-    first = (
-        f"idc-sql {job.format}, {len(lines) + 1} comment lines, then a header row and "
-        f"{'the rows' if isinstance(s, int) else 'a row per series'}: "
-        f"cohort {header_safe(p.cohort)}"
+    return comment_header(
+        result.provenance, counted(result), job.format, job.written_at, job.extra()
     )
-    return comment([first, *lines])
 
 
 def write_parquet(result: CohortResult, tmp: Path, job: Job) -> None:

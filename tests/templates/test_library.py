@@ -149,9 +149,9 @@ def test_a_report_is_read_once_and_counted_by_writing_it(
     statements: list[str] = []
     run = result.rows._run
 
-    def counting(statement: Any, how: Any) -> Any:
+    def counting(statement: Any, how: Any, extra: Any = None) -> Any:
         statements.append(statement.sql(dialect="duckdb"))
-        return run(statement, how)
+        return run(statement, how, extra)
 
     monkeypatch.setattr(result.rows, "_run", counting)
     result.write(str(tmp_path / f"x.{suffix}"))
@@ -168,7 +168,7 @@ def test_the_values_a_template_ran_with_are_in_its_provenance(tmp_path: Path) ->
     """Two runs of one template with other values are told apart by their files: every
     parameter's value (defaults too) is in the header and the record, in JSON (a date as ISO
     8601, NUMERIC as text, not a float that may lose digits)."""
-    from idc_sql.writers.provenance import PARQUET_KEY, read_header
+    from idc_sql.outputs.provenance import PARQUET_KEY, read_header
 
     sql = tmp_path / "typed.sql"
     sql.write_text(

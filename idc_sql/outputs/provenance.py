@@ -25,20 +25,50 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..outputs import header_safe
 from ..summary import Summary, human_size
+from .target import header_safe
 
 if TYPE_CHECKING:
-    from ..result import Provenance
+    from ..release import Release
 
 #: the key of parquet's key-value metadata that holds the record
 PARQUET_KEY = "idc_sql"
 #: how the header's machine-readable line begins (after ``# ``)
 PROVENANCE_PREFIX = "provenance: "
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What produced a result: enough to reproduce it. Built once, by the pipeline."""
+
+    cohort: str
+    engine: str
+    #: the release read, settled by the engine (``idc_current`` resolved when it could be)
+    settled: Release
+    source: str
+    digest: str
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+    #: the bytes the engine estimated it would process (None: it bills nothing)
+    estimate_bytes: int | None = None
+    #: the values a template ran with, every parameter's (None: a cohort, whose specification
+    #: holds its values and is what the digest is of)
+    arguments: dict[str, Any] | None = None
+
+    @property
+    def release(self) -> str:
+        """``v25``; ``current`` when ``idc_current`` could not be resolved."""
+        return self.settled.label
+
+    @property
+    def idc_version(self) -> int | str:
+        """What the specification asked for: a release number or ``current``."""
+        return self.settled.requested
 
 
 def now() -> str:
@@ -144,6 +174,23 @@ def summary_lines(p: Provenance, s: Summary | int) -> list[str]:
 
 def written_line(written_at: str) -> str:
     return f"written by idc-sql {__version__} at {written_at}"
+
+
+def comment_header(
+    p: Provenance, s: Summary | int, fmt: str, written_at: str, extra: Mapping[str, Any]
+) -> str:
+    """The comment header of a csv or tsv file (``extra``: what the format adds)."""
+    lines = [
+        *summary_lines(p, s),
+        provenance_line(record(p, s, fmt, written_at, extra)),
+        written_line(written_at),
+    ]
+    first = (
+        f"idc-sql {fmt}, {len(lines) + 1} comment lines, then a header row and "
+        f"{'the rows' if isinstance(s, int) else 'a row per series'}: "
+        f"cohort {header_safe(p.cohort)}"
+    )
+    return comment([first, *lines])
 
 
 def comment(lines: list[str]) -> str:
