@@ -34,6 +34,13 @@ def console() -> None:
         import datetime  # noqa: F401
         import decimal  # noqa: F401
 
+        from .outputs.stdout import leave
+        from .templates.rerun import replay
+
+        code = replay(sys.argv[1:])  # a template compiled before: run without compiling
+        if code is not None:
+            leave(code)
+
         from .cli import console as command
 
         command()

@@ -194,19 +194,12 @@ def console() -> None:
     whose files are already closed and renamed into place when ``main`` returns. The command's
     result is kept alive until then for the same reason (see ``_kept``).
     """
+    from ..outputs.stdout import leave
+
     common._leftovers = []
     code = main()
     _remove_spills(common._leftovers)
-    for stream in (sys.stdout, sys.stderr):
-        if stream is None:  # started with the stream closed (`2>&-`)
-            continue
-        try:
-            stream.flush()
-        except BrokenPipeError:
-            code = code or 141
-        except (OSError, ValueError):
-            code = code or 1
-    os._exit(code)
+    leave(code)
 
 
 def _remove_spills(results: list[Any]) -> None:

@@ -235,6 +235,7 @@ class _Commands:
     def run(self, args: argparse.Namespace) -> int:
         from ..outputs import check_output
         from ..pipeline import Estimate, open_engine
+        from ..templates import compiled
         from ..templates.api import load_template
         from ..templates.run import run_template
         from ..writers import implied_by, resolve_format
@@ -244,7 +245,13 @@ class _Commands:
             resolve_format(args.output, args.format)  # a format contradicting the suffix
         if args.output is not None:
             check_output(args.output)
-        report = self.reporter()
+        shown = self.reporter()
+        notices = []
+
+        def report(notice: Any) -> None:
+            notices.append(notice)
+            shown(notice)
+
         engine = open_engine(args.engine, self._options(args), report)
         outcome = run_template(
             t,
@@ -271,6 +278,9 @@ class _Commands:
             "cloud": getattr(args, "cloud", None),
         }
         outcome.write(output, fmt, **placed)
+        request = compiled.from_args(args)
+        if request is not None and request.fmt == fmt:  # the next run need not compile
+            compiled.remember(request, fmt, t, engine, outcome, quiet=not notices)
         out = sys.stderr if output == "-" else sys.stdout
         if out is None:
             return 0
@@ -363,6 +373,6 @@ def _print_params(params: Mapping[str, Any]) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    from ..writers.provenance import jsonable
+    from ..outputs.provenance import jsonable
 
     return jsonable(value)

@@ -44,6 +44,10 @@ RELATIONS = {
 EVERY_RELEASE = ("idc_index", "prior_versions_index")
 #: the canonical order of idc_index rows (see targets: its row number sorts)
 ROW_NUMBER = "file_row_number"
+#: the database's settings: idc_index.parquet is a single row group, which DuckDB scans on one
+#: thread anyway; more threads would only add buffers (measured: +20 MB peak on the reference
+#: cohort)
+CONNECTION_CONFIG = {"threads": 1}
 
 
 def wheel_held(release: int, installed: int) -> frozenset[str]:
@@ -70,6 +74,8 @@ class LocalEngine:
         self.idc_version, self.package_version = index_release()
         self._registered: dict[str | None, set[str]] = {}
         self._threads_reset = False
+        #: the statements that made the relations readable, in order (as DuckDB ran them)
+        self.setup: list[str] = []
         from ..indexes.folder import idc_index_folder
 
         given = settings.index_dir if settings is not None else Settings.local().index_dir
@@ -171,9 +177,7 @@ class LocalEngine:
         release's in a schema named after it, e.g. ``idc_v24.idc_index``)."""
         import duckdb
 
-        # idc_index.parquet is a single row group, which DuckDB scans on one thread anyway;
-        # more threads would only add buffers (measured: +20 MB peak on the reference cohort).
-        return duckdb.connect(":memory:", config={"threads": 1})
+        return duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
 
     def execute(self, query: Query) -> Rows:
         if query.engine != self.target.name:
@@ -204,7 +208,7 @@ class LocalEngine:
             every = exp.Set(
                 expressions=[exp.SetItem(this=exp.EQ(this=exp.var("threads"), expression=cores))]
             )
-            self.connection.execute(every.sql(dialect="duckdb"))
+            self._setup(every.sql(dialect="duckdb"))
             self._threads_reset = True
 
     def register(self, names: set[str], release: Release) -> None:
@@ -244,10 +248,14 @@ class LocalEngine:
             )
             try:
                 for statement in statements:
-                    self.connection.execute(statement.sql(dialect="duckdb"))
+                    self._setup(statement.sql(dialect="duckdb"))
             except Exception as e:  # duckdb.Error: a damaged or missing file
                 raise EngineError(f"the local index cannot be read: {e}") from e
             registered.add(name)
+
+    def _setup(self, sql: str) -> None:
+        self.connection.execute(sql)
+        self.setup.append(sql)
 
     def _source(self, name: str, release: int, known: Mapping[str, Relation]) -> exp.Query:
         """What relation ``name`` reads at ``release``: the file, or for an earlier release's
@@ -295,6 +303,7 @@ class LocalEngine:
         self.__dict__.pop("connection", None)
         self._registered.clear()
         self._threads_reset = False
+        self.setup = []
         self._lists = ListTables()
         self._selections = Selections()
 

@@ -85,3 +85,19 @@ def _silence(stream: object) -> None:
         pass
     finally:
         os.close(null)
+
+
+def leave(code: int) -> None:
+    """Flush the output and leave with ``code``, skipping the interpreter's teardown: freeing
+    every module and object of pydantic, sqlglot and DuckDB one by one costs 30-50 ms and does
+    nothing for a command whose files are already closed and renamed into place."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the stream closed (`2>&-`)
+            continue
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            code = code or 141
+        except (OSError, ValueError):
+            code = code or 1
+    os._exit(code)
