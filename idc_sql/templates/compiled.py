@@ -3,11 +3,12 @@ here, replayed by :mod:`.rerun`).
 
 Before a template's query runs, ``idc-sql template run`` loads what reads and translates it
 (sqlglot alone takes 0.1-0.2 s, longer than many reports take to run). So when a run on the
-local engine has written a report (rows that are not series) as csv or tsv, the command keeps
-what it ran: the DuckDB statements, rendered from their sqlglot trees; the template's
-parameters and their types; and what the file's header says. The next run of the same request
-(the same template, templates folders, index folder, release and format; any parameter values)
-replays those statements with DuckDB alone, the new values bound as parameters.
+local engine has written a report (rows that are not series) as csv, tsv or parquet, the
+command keeps what it ran: the DuckDB statements, rendered from their sqlglot trees; the
+template's parameters and their types; and what the file's provenance says. The next run of
+the same request (the same template, templates folders, index folder, release and format; any
+parameter values) replays those statements with DuckDB alone, the new values bound as
+parameters.
 
 First, every input the compilation depended on is checked: the template's text, the folders
 templates are looked up in, the index files and folders the relations come from, the
@@ -46,7 +47,7 @@ LAYOUT = 1
 #: the entries kept at most: the least recently used beyond are removed
 KEEP = 256
 #: the formats replayed, by the suffixes that imply them
-SUFFIXES = {".csv": "csv", ".tsv": "tsv"}
+SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet"}
 #: the options replayed, each with the request's field it fills
 OPTIONS = {
     "-o": "output",
@@ -198,8 +199,8 @@ def remember(
 
     from ..engines.local import CONNECTION_CONFIG, LocalEngine
     from ..outputs.provenance import jsonable
-    from ..writers.copying import OUTPUT_PARAM, copy_statement
-    from ..writers.tables import delimited_options
+    from ..writers.copying import METADATA_PARAM, OUTPUT_PARAM, copy_statement
+    from ..writers.tables import table_options
     from .library import folders
 
     if not (quiet and isinstance(engine, LocalEngine) and fmt in SUFFIXES.values()):
@@ -219,8 +220,10 @@ def remember(
         if default is not None and p.type.convert(default) != p.default:
             return False  # a default JSON cannot hold as it is
         params.append([p.name, p.type.name, p.required, default])
-    statement = copy_statement(outcome.select(), delimited_options(fmt))
-    bound = sorted({n.name for n in statement.find_all(exp.Placeholder)} - {OUTPUT_PARAM})
+    statement = copy_statement(outcome.select(), table_options(fmt))
+    count = outcome.count_query()
+    ours = {OUTPUT_PARAM, METADATA_PARAM}
+    bound = sorted({n.name for n in statement.find_all(exp.Placeholder)} - ours)
     made = outcome.provenance
     watched = _watched(request, template, engine, folders(request.templates or None))
     entry = {
@@ -233,6 +236,10 @@ def remember(
         "copy": statement.sql(dialect="duckdb"),
         "bound": bound,
         "output_param": OUTPUT_PARAM,
+        # parquet: the rows are counted first, for the record the COPY binds
+        "count": count.sql(dialect="duckdb"),
+        "count_bound": sorted({n.name for n in count.find_all(exp.Placeholder)}),
+        "metadata_param": METADATA_PARAM,
         "params": params,
         "columns": list(outcome.columns),
         "provenance": {

@@ -89,7 +89,7 @@ def _write(entry: Mapping[str, Any], values: dict[str, Any], output: str, fmt: s
     from ..errors import IdcSqlError, Terminated
     from ..outputs import atomic_output, check_output
     from ..outputs.atomic import assemble, beside
-    from ..outputs.provenance import Provenance, comment_header, now
+    from ..outputs.provenance import Provenance, comment_header, now, record, to_json
     from ..release import Release
 
     p = entry["provenance"]
@@ -109,14 +109,22 @@ def _write(entry: Mapping[str, Any], values: dict[str, Any], output: str, fmt: s
         connection = duckdb.connect(":memory:", config=entry["config"])
         for statement in entry["setup"]:
             connection.execute(statement)
+        bound = {name: values[name] for name in entry["bound"]}
+        extra = {"columns": list(entry["columns"])}
         with atomic_output(target) as tmp:
-            rows = beside(tmp, "rows")
-            bound = {name: values[name] for name in entry["bound"]}
-            bound[entry["output_param"]] = str(rows)
-            ((count,),) = connection.execute(entry["copy"], bound).fetchall()
-            extra = {"columns": list(entry["columns"])}
-            head = comment_header(provenance, int(count), fmt, written_at, extra)
-            assemble(tmp, head, rows)
+            if fmt == "parquet":  # the record, which the file holds, counts the rows first
+                counting = {name: values[name] for name in entry["count_bound"]}
+                ((count,),) = connection.execute(entry["count"], counting).fetchall()
+                rec = record(provenance, int(count), fmt, written_at, extra)
+                bound[entry["metadata_param"]] = to_json(rec)
+                bound[entry["output_param"]] = str(tmp)
+                connection.execute(entry["copy"], bound)
+            else:  # csv, tsv: the rows, then the header put before them
+                rows = beside(tmp, "rows")
+                bound[entry["output_param"]] = str(rows)
+                ((count,),) = connection.execute(entry["copy"], bound).fetchall()
+                head = comment_header(provenance, int(count), fmt, written_at, extra)
+                assemble(tmp, head, rows)
     except Terminated as e:  # SIGTERM or SIGHUP while writing: the output was left as it was
         return e.exit_code
     except (duckdb.Error, OSError, IdcSqlError, KeyError, TypeError, ValueError):

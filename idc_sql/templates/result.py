@@ -51,8 +51,7 @@ class TemplateResult(CohortResult):
     def row_count(self) -> int:
         """How many rows the template returned."""
         if self._count is None:
-            counted = exp.select(exp.Count(this=exp.Star())).from_(self.query.subquery("rows"))
-            ((n,),) = self.fetch(counted)
+            ((n,),) = self.fetch(self.count_query())
             self._count = int(n)
         return self._count
 
@@ -60,6 +59,10 @@ class TemplateResult(CohortResult):
     def row_count(self, n: int) -> None:
         """The count, when writing the rows has counted them already."""
         self._count = n
+
+    def count_query(self) -> exp.Select:
+        """The query that counts the rows."""
+        return exp.select(exp.Count(this=exp.Star())).from_(self.query.subquery("rows"))
 
     def __len__(self) -> int:
         return self.row_count

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -30,6 +30,8 @@ def option(name: str, value: exp.Expr) -> exp.Expr:
 
 #: the parameter a COPY's file is bound to (a name no template parameter may take)
 OUTPUT_PARAM = "idc_sql_output_file"
+#: the parameter a parquet file's provenance record is bound to
+METADATA_PARAM = "idc_sql_provenance"
 
 
 def copy_statement(query: exp.Select, options: list[exp.Expr]) -> exp.Copy:
@@ -42,11 +44,18 @@ def copy_statement(query: exp.Select, options: list[exp.Expr]) -> exp.Copy:
     )
 
 
-def copy(result: CohortResult, query: exp.Select, path: Path, options: list[exp.Expr]) -> int:
-    """Write the rows of ``query`` (built over ``result``'s rows) to ``path``; how many."""
+def copy(
+    result: CohortResult,
+    query: exp.Select,
+    path: Path,
+    options: list[exp.Expr],
+    bound: dict[str, Any] | None = None,
+) -> int:
+    """Write the rows of ``query`` (built over ``result``'s rows) to ``path``; how many.
+    ``bound``: the values of the options' own parameters."""
     statement = copy_statement(query, options)
     # DuckDB's COPY answers with its count of rows
-    ((written,),) = result.fetch(statement, extra={OUTPUT_PARAM: str(path)})
+    ((written,),) = result.fetch(statement, extra={**(bound or {}), OUTPUT_PARAM: str(path)})
     return int(written)
 
 

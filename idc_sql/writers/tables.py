@@ -22,7 +22,7 @@ from ..outputs.provenance import (
     record,
     to_json,
 )
-from .copying import concurrently, copy, csv_options, option
+from .copying import METADATA_PARAM, concurrently, copy, csv_options, option
 
 if TYPE_CHECKING:
     from ..result import CohortResult
@@ -78,19 +78,24 @@ def write_parquet(result: CohortResult, tmp: Path, job: Job) -> None:
     """Parquet, the record in its key-value metadata (the summary is counted first)."""
     p = result.provenance
     rec = record(p, counted(result), job.format, job.written_at, job.extra())
+    copy(result, result.select(), tmp, parquet_options(), {METADATA_PARAM: to_json(rec)})
+
+
+def parquet_options() -> list[exp.Expr]:
+    """The COPY options of a parquet file: its record in the key-value metadata, bound."""
     metadata = exp.Struct(
         expressions=[
             exp.PropertyEQ(
-                this=exp.to_identifier(PARQUET_KEY), expression=exp.Literal.string(to_json(rec))
+                this=exp.to_identifier(PARQUET_KEY), expression=exp.Placeholder(this=METADATA_PARAM)
             )
         ]
     )
-    copy(
-        result,
-        result.select(),
-        tmp,
-        [option("FORMAT", exp.var("parquet")), option("KV_METADATA", metadata)],
-    )
+    return [option("FORMAT", exp.var("parquet")), option("KV_METADATA", metadata)]
+
+
+def table_options(fmt: str) -> list[exp.Expr]:
+    """The COPY options of a csv, tsv or parquet file's rows."""
+    return parquet_options() if fmt == "parquet" else delimited_options(fmt)
 
 
 def write_jsonl(result: CohortResult, tmp: Path, job: Job) -> None:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from idc_sql import cli
@@ -79,6 +80,25 @@ def test_a_replayed_report_is_the_file_the_ordinary_path_writes(
         "a.csv", "b.csv"
     )
     _same_but_time(tmp_path / "a.csv", tmp_path / "b.csv")
+
+
+def test_a_replayed_parquet_file_holds_the_same_rows_and_record(
+    cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["template", "run", "collection-summary", "-p", "collection_id=rider_pilot"]
+    said = _ordinary([*argv, "-o", "a.parquet"], capsys)
+    assert _replayed([*argv, "-o", "b.parquet"], capsys) == said.replace("a.parquet", "b.parquet")
+    a, b = (pq.read_table(tmp_path / f"{x}.parquet") for x in "ab")
+    assert a.equals(b)
+    assert a.num_rows == 6
+    records = []
+    for table in (a, b):
+        record = json.loads(table.schema.metadata[b"idc_sql"])
+        assert record.pop("written_at")
+        records.append(record)
+    assert records[0] == records[1]
+    assert records[0]["rows"] == 6
+    assert records[0]["params"] == {"collection_id": "rider_pilot"}
 
 
 def test_new_values_are_bound_and_checked_as_the_ordinary_path_does(
@@ -148,7 +168,7 @@ def test_an_index_folder_that_changes_is_noticed(
         ["template", "run", "releases", "-o", "r.csv", "--dry-run"],
         ["template", "run", "releases", "--out", "r.csv"],  # argparse's abbreviation
         ["template", "run", "releases", "-o", "-"],
-        ["template", "run", "releases", "-o", "r.parquet"],
+        ["template", "run", "releases", "-o", "r.jsonl"],
         ["template", "run", "releases", "-o", "r.csv", "--format", "tsv"],
         ["template", "run", "releases", "-o", "r.csv", "-o", "s.csv"],
         ["template", "run", "releases", "-o", "r.csv", "--engine", "bigquery"],
@@ -167,11 +187,11 @@ def test_requests_it_does_not_handle_take_the_ordinary_path(
 
 
 def test_what_is_not_kept(cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Series (a summary to print), parquet, standard output, BigQuery-only options: no entry;
+    """Series (a summary to print), jsonl, standard output, BigQuery-only options: no entry;
     a damaged entry is ignored; an output that may not be written is the ordinary path's."""
     uid = "1.3.6.1.4.1.14519.5.2.1.6279.6001.100225287222365663678666836860"
     _ordinary(["template", "run", "series-by-uid", "-p", f"uids={uid}", "-o", "s.csv"], capsys)
-    _ordinary(["template", "run", "releases", "-o", "r.parquet"], capsys)
+    _ordinary(["template", "run", "releases", "-o", "r.jsonl"], capsys)
     assert cli.main(["template", "run", "releases", "-o", "-"]) == 0
     assert not cache.exists() or not list(cache.glob("*.json"))
     argv = ["template", "run", "releases", "-o", "r.csv"]
