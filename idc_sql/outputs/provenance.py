@@ -90,21 +90,18 @@ def record(
 ) -> dict[str, Any]:
     """The provenance record of a file of format ``fmt`` (``extra``: what the format adds)."""
     given = {} if p.arguments is None else {"params": jsonable(p.arguments)}
-    if isinstance(s, int):
-        return {
-            "tool": "idc-sql",
-            "version": __version__,
-            "format": fmt,
-            "written_at": written_at,
-            "cohort": p.cohort,
-            "idc_version": p.release,
-            "engine": p.engine,
-            "source": p.source,
-            "digest": p.digest,
-            **given,
-            "rows": s,
-            **extra,
+    counts: dict[str, Any] = (
+        {"rows": s}
+        if isinstance(s, int)
+        else {
+            "series": s.series,
+            "studies": s.studies,
+            "patients": s.patients,
+            "collections": s.collections,
+            "size_bytes": round(s.size_mb * 1e6),
+            "size_mb": round(s.size_mb, 6),
         }
+    )
     return {
         "tool": "idc-sql",
         "version": __version__,
@@ -116,12 +113,7 @@ def record(
         "source": p.source,
         "digest": p.digest,
         **given,
-        "series": s.series,
-        "studies": s.studies,
-        "patients": s.patients,
-        "collections": s.collections,
-        "size_bytes": round(s.size_mb * 1e6),
-        "size_mb": round(s.size_mb, 6),
+        **counts,
         **extra,
     }
 
